@@ -1,0 +1,20 @@
+"""The `orion` command line: one Typer app with a sub-command per area."""
+
+from __future__ import annotations
+
+import typer
+
+from core.cli import dev_tools, platform
+
+app = typer.Typer(
+    name="orion",
+    help="Orion: event-driven liquidity and market-data platform.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+platform.register(app)
+dev_tools.register(app)
+
+
+def main() -> None:
+    app()

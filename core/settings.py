@@ -1,0 +1,94 @@
+"""The one validated, frozen settings object, read from `ORION_*` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Profile(StrEnum):
+    """Which adapters a process wires: embedded (one machine, no servers) or real servers."""
+
+    EMBEDDED = "embedded"
+    REAL = "real"
+    PROD = "prod"
+
+
+class LocalPorts(BaseSettings):
+    """Ports of the project's own server instances; chosen away from the servers' defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="ORION_PORT_", frozen=True)
+
+    kafka: int = 19092
+    kafka_controller: int = 19093
+    postgres: int = 15432
+    redis: int = 16379
+
+
+class Settings(BaseSettings):
+    """Platform configuration. Read once (see `get_settings`), never mutated."""
+
+    model_config = SettingsConfigDict(env_prefix="ORION_", frozen=True, extra="ignore")
+
+    profile: Profile = Profile.EMBEDDED
+    env: str = Field(default="dev", pattern=r"^[a-z][a-z0-9-]{0,15}$")
+    home: Path = REPO_ROOT / ".orion"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Overrides pointing at existing servers; when unset the project's own instances are used.
+    kafka_bootstrap: str | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    ports: LocalPorts = Field(default_factory=LocalPorts)
+
+    @field_validator("http_host")
+    @classmethod
+    def _loopback_only_by_default(cls, value: str) -> str:
+        if not value:
+            raise ValueError("http_host must not be empty")
+        return value
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def effective_kafka_bootstrap(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.ports.kafka}"
+
+    def effective_database_url(self) -> str:
+        """Async SQLAlchemy URL: Postgres for the real profile, SQLite for the embedded one."""
+        if self.database_url:
+            return self.database_url
+        if self.profile is Profile.EMBEDDED:
+            return f"sqlite+aiosqlite:///{self.data_dir / 'orion.db'}"
+        return f"postgresql+asyncpg://orion@127.0.0.1:{self.ports.postgres}/orion"
+
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.ports.redis}/0"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
