@@ -24,13 +24,19 @@ def _run(cmd: Sequence[str], env: dict[str, str] | None = None) -> int:
 def _previous_commit() -> str | None:
     """The commit `buf breaking` compares against: HEAD's parent, or HEAD for a dirty tree."""
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "proto"], cwd=REPO_ROOT,
-        capture_output=True, text=True, check=False,
+        ["git", "status", "--porcelain", "--", "proto"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     ref = "HEAD" if dirty else "HEAD~1"
     found = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", ref], cwd=REPO_ROOT,
-        capture_output=True, text=True, check=False,
+        ["git", "rev-parse", "--verify", "--quiet", ref],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return found.stdout.strip() or None
 

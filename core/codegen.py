@@ -27,9 +27,15 @@ def generate(out_dir: Path) -> None:
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     files = [str(p.relative_to(PROTO_ROOT)) for p in _proto_files()]
     cmd = [
-        sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}",
-        f"--python_out={out_dir}", f"--grpc_python_out={out_dir}",
-        f"--mypy_out={out_dir}", f"--mypy_grpc_out={out_dir}", *files,
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"-I{PROTO_ROOT}",
+        f"--python_out={out_dir}",
+        f"--grpc_python_out={out_dir}",
+        f"--mypy_out={out_dir}",
+        f"--mypy_grpc_out={out_dir}",
+        *files,
     ]
     subprocess.run(cmd, check=True, env=env, cwd=PROTO_ROOT)
     for directory in [p for p in out_dir.rglob("*") if p.is_dir()]:
@@ -59,7 +65,8 @@ def _diff(left: Path, right: Path) -> list[str]:
         if not root.exists():
             return set()
         return {
-            str(p.relative_to(root)) for p in root.rglob("*")
+            str(p.relative_to(root))
+            for p in root.rglob("*")
             if p.is_file() and "__pycache__" not in p.parts
         }
 

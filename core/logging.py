@@ -26,7 +26,7 @@ _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; extra fields passed with `extra=` are kept."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {

@@ -7,7 +7,9 @@ import typer
 from core import codegen
 
 
-def proto(check: bool = typer.Option(False, help="Fail if gen/python is stale; write nothing.")) -> None:
+def proto(
+    check: bool = typer.Option(False, help="Fail if gen/python is stale; write nothing."),
+) -> None:
     """Generate Python code from proto/ into gen/python (or check it is fresh)."""
     if not check:
         codegen.regenerate()
@@ -27,7 +29,7 @@ def lint() -> None:
     raise typer.Exit(run_lint())
 
 
-def test(
+def run_tests(
     lint_first: bool = typer.Option(True, "--lint/--no-lint", help="Run `orion lint` first."),
     pytest_args: list[str] = typer.Argument(None, help="Extra arguments for pytest."),
 ) -> None:
@@ -40,4 +42,4 @@ def test(
 def register(app: typer.Typer) -> None:
     app.command()(proto)
     app.command()(lint)
-    app.command()(test)
+    app.command(name="test")(run_tests)
