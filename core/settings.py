@@ -51,6 +51,12 @@ class Settings(BaseSettings):
 
     ports: LocalPorts = Field(default_factory=LocalPorts)
 
+    # Tracing: where spans go (none | console | otlp) and the OTLP collector endpoint.
+    otel_exporter: str = Field(default="none", pattern=r"^(none|console|otlp)$")
+    otel_otlp_endpoint: str = "http://127.0.0.1:4317"
+    # The reference-data gRPC service the BFF calls (port 0 in tests binds a free port).
+    refdata_addr: str = "127.0.0.1:50061"
+
     @field_validator("http_host")
     @classmethod
     def _loopback_only_by_default(cls, value: str) -> str:
