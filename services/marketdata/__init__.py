@@ -1,0 +1,1 @@
+"""Market data service: simulate, replay and adapt feeds, normalise, distribute ticks."""

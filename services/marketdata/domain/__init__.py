@@ -1,0 +1,1 @@
+"""Pure market-data domain: instruments, simulator, normaliser, staleness; no I/O."""
