@@ -1,0 +1,1 @@
+"""RFQ service: request for quote from creation to trade."""
