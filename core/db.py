@@ -1,0 +1,123 @@
+"""Async database access: one engine and session factory per process, for Postgres or SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.settings import Settings
+
+# Extra DDL (triggers, partial indexes, RLS policies) run after `create_all`, per dialect name.
+DdlHook = Callable[[AsyncConnection], Awaitable[None]]
+_ddl_hooks: list[tuple[str, DdlHook]] = []
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes even for timezone columns: they were stored as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (naive values are rejected on write)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def register_ddl(dialect: str, hook: DdlHook) -> None:
+    """Add DDL that `create_all` runs after the tables exist ("postgresql" or "sqlite")."""
+    _ddl_hooks.append((dialect, hook))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers proceed while the single writer commits; busy_timeout waits for the lock
+    # instead of failing at once with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """An async engine for a postgresql+asyncpg or sqlite+aiosqlite URL."""
+    if url.startswith("sqlite"):
+        engine = _create_async_engine(url, echo=echo, poolclass=NullPool)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return _create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+@dataclass
+class Database:
+    """The engine, its session factory and the dialect name, passed to whoever needs the DB."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, pool_size: int = 10) -> Database:
+        return cls(create_engine(url, pool_size=pool_size))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, pool_size: int = 10) -> Database:
+        url = settings.effective_database_url()
+        if url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls.from_url(url, pool_size=pool_size)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def asyncpg_dsn(self) -> str:
+        """The URL in the form asyncpg.connect() takes (for LISTEN connections)."""
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def create_all(self) -> None:
+        """Create every SQLModel table imported so far, then run the registered DDL hooks."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+            for dialect, hook in _ddl_hooks:
+                if dialect == self.dialect:
+                    await hook(conn)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
