@@ -1,0 +1,1 @@
+"""LP bot service: simulated liquidity providers that quote RFQs and apply last look."""
