@@ -1,0 +1,1 @@
+"""Execution service: turns a firm quote acceptance into exactly one immutable trade."""
