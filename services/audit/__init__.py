@@ -1,0 +1,1 @@
+"""Audit trail: append-only, tenant-scoped, hash-chained records of commands and decisions."""
