@@ -8,7 +8,7 @@ from eventbus.registry import REGISTRY, EventRegistry
 
 # Each domain adds its events module here (one line), so the catalogue, the contract tests and
 # every consumer see the same set of event types.
-EVENT_MODULES: tuple[str, ...] = ("eventbus.ops_events",)
+EVENT_MODULES: tuple[str, ...] = ("eventbus.ops_events", "services.marketdata.events")
 
 
 def load_all() -> EventRegistry:
