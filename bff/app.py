@@ -1,16 +1,60 @@
-"""The BFF's Starlette application: health endpoints now; GraphQL subgraphs mount here."""
+"""The BFF's Starlette application: three GraphQL subgraphs, health, readiness and metrics."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from core.health import HealthRegistry
+from bff.auth import TokenValidator
+from bff.grpc.calls import CallPolicy
+from bff.grpc.channels import DownstreamConfig, Downstreams
+from bff.limits import BodySizeLimit
+from bff.session.ws import SessionRegistry
+from bff.settings import BffLimits
+from bff.subgraphs import SUBGRAPHS, path_of
+from bff.view import SubgraphView
+from core.health import ComponentHealth, HealthRegistry
+from core.settings import Profile, Settings, get_settings
+from core.tracing import configure_tracing
 
 
-def create_app(health: HealthRegistry) -> Starlette:
+@dataclass(frozen=True)
+class BffConfig:
+    refdata_addr: str
+    limits: BffLimits = field(default_factory=BffLimits)
+    # None: bff.auth's validator configured from ORION_AUTH_* settings.
+    validator: TokenValidator | None = None
+    # Run the reference-data service inside this process (embedded profile, tests).
+    embedded_refdata: bool = False
+    tracing: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BffConfig:
+        return cls(
+            refdata_addr=settings.refdata_addr,
+            limits=BffLimits.for_settings(settings),
+            embedded_refdata=settings.profile is Profile.EMBEDDED,
+            tracing=settings.otel_exporter != "none",
+        )
+
+
+@dataclass
+class _Holder:
+    """Filled in by the lifespan: views are built before the channels exist."""
+
+    current: Downstreams | None = None
+    embedded_server: Any = None
+
+
+def _health_routes(health: HealthRegistry) -> list[BaseRoute]:
     async def healthz(_: Request) -> JSONResponse:
         """Liveness: the process answers; each component's state is reported alongside."""
         report = await health.report()
@@ -19,10 +63,69 @@ def create_app(health: HealthRegistry) -> Starlette:
         return JSONResponse({"status": status, "components": components})
 
     async def readyz(_: Request) -> JSONResponse:
-        """Readiness: 503 until every component is healthy."""
+        """Readiness: 503 until every component (downstreams included) is healthy."""
         report = await health.report()
         ready = all(c.healthy for c in report)
         body = {"ready": ready, "failing": [c.name for c in report if not c.healthy]}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz)])
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+
+
+def _register_downstream_health(health: HealthRegistry, downstreams: Downstreams) -> None:
+    async def refdata() -> ComponentHealth:
+        breaker = downstreams.refdata.downstream.breaker.state
+        serving = await downstreams.refdata.serving()
+        return ComponentHealth("refdata", serving, f"grpc serving={serving} circuit={breaker}")
+
+    health.register("refdata", refdata)
+
+
+async def _start_embedded_refdata(holder: _Holder, tracing: bool) -> str:
+    from services.refdata.server import start_server
+
+    server, port = await start_server("127.0.0.1", 0, tracing=tracing)
+    holder.embedded_server = server
+    return f"127.0.0.1:{port}"
+
+
+def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starlette:
+    cfg = config or BffConfig.from_settings(get_settings())
+    holder = _Holder()
+    sessions = SessionRegistry()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        addr = cfg.refdata_addr
+        if cfg.tracing:
+            configure_tracing(get_settings(), "bff")
+        if cfg.embedded_refdata:
+            addr = await _start_embedded_refdata(holder, cfg.tracing)
+        policy = CallPolicy(timeout_s=cfg.limits.grpc_timeout_s)
+        holder.current = Downstreams.connect(
+            DownstreamConfig(
+                addr, policy, cfg.limits.breaker_failures, cfg.limits.breaker_reset_s, cfg.tracing
+            )
+        )
+        _register_downstream_health(health, holder.current)
+        try:
+            yield
+        finally:
+            await sessions.drain(cfg.limits.drain_timeout_s)
+            await holder.current.close()
+            if holder.embedded_server is not None:
+                await holder.embedded_server.stop(1.0)
+
+    routes = _health_routes(health)
+    for name, build in SUBGRAPHS.items():
+        schema = build(cfg.limits)
+        view = SubgraphView(schema, name, cfg.limits, sessions, holder, cfg.validator)
+        routes += [Route(path_of(name), view), WebSocketRoute(path_of(name), view)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, max_bytes=cfg.limits.max_body_bytes)
+    app.state.sessions = sessions
+    app.state.downstreams = holder
+    return app

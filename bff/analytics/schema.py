@@ -1,0 +1,22 @@
+"""Analytics subgraph: read-only reports over the platform's data."""
+
+from __future__ import annotations
+
+import strawberry
+
+from bff.analytics.coverage.queries import CoverageQueries
+from bff.extensions import extensions_for
+from bff.settings import BffLimits
+
+SUBGRAPH = "analytics"
+
+
+@strawberry.type
+class Query(CoverageQueries):
+    pass
+
+
+def build_schema(limits: BffLimits) -> strawberry.federation.Schema:
+    return strawberry.federation.Schema(
+        query=Query, extensions=extensions_for(SUBGRAPH, limits), federation_version="2.9"
+    )

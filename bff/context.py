@@ -1,0 +1,64 @@
+"""Per-request (or per-WebSocket-session) typed context: principal, correlation id, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from bff.auth import MissingToken, Principal
+from bff.grpc.channels import Downstreams
+from core.logging import correlation_id_var, tenant_id_var
+from orion.refdata.v1 import refdata_pb2 as pb
+
+
+class NotAuthenticated(MissingToken):
+    """No principal on this request; surfaced as extensions.code UNAUTHENTICATED."""
+
+
+def _instrument_loader(downstreams: Downstreams) -> DataLoader[str, pb.Instrument | None]:
+    async def load(ids: list[str]) -> list[pb.Instrument | None]:
+        found = await downstreams.refdata.batch_get(ids)
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load, max_batch_size=200)
+
+
+@dataclass
+class Loaders:
+    """Fresh per request, so nothing is cached across users or tenants."""
+
+    instruments: DataLoader[str, pb.Instrument | None]
+
+    @classmethod
+    def create(cls, downstreams: Downstreams) -> Loaders:
+        return cls(instruments=_instrument_loader(downstreams))
+
+
+@dataclass
+class OrionContext:
+    subgraph: str
+    correlation_id: str
+    downstreams: Downstreams
+    loaders: Loaders
+    principal: Principal | None = None
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] = field(default_factory=dict)
+    auth_failure: str | None = None
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            detail = f": {self.auth_failure}" if self.auth_failure else ""
+            raise NotAuthenticated(f"authentication required (send a bearer access token){detail}")
+        return self.principal
+
+    def bind_logging(self) -> None:
+        """Correlation and tenant into the contextvars read by the logger and the gRPC metadata."""
+        correlation_id_var.set(self.correlation_id)
+        tenant_id_var.set(self.principal.tenant_id if self.principal else None)
+
+
+Info = StrawberryInfo[OrionContext, None]

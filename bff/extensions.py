@@ -1,0 +1,90 @@
+"""Schema extensions every subgraph runs: auth guard, correlation, metrics, limits, masking."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.extensions.tracing import OpenTelemetryExtension
+
+from bff.context import OrionContext
+from bff.errors import MaskUnexpectedErrors
+from bff.metrics import OPERATION_LATENCY, OPERATIONS
+from bff.settings import BffLimits
+
+# Root fields reachable without a principal: the gateway's SDL fetch and __typename probes.
+PUBLIC_ROOT_FIELDS = frozenset({"_service", "__typename", "__schema", "__type"})
+
+
+class OrionOperation(SchemaExtension):
+    """Binds logging context, guards root fields, returns the correlation id, counts outcomes."""
+
+    def __init__(self, *, execution_context: Any = None) -> None:
+        super().__init__(execution_context=execution_context)
+        self._started = 0.0
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, OrionContext):
+            context.bind_logging()
+        self._started = time.perf_counter()
+        yield
+        self._record(context)
+
+    def _record(self, context: Any) -> None:
+        subgraph = context.subgraph if isinstance(context, OrionContext) else "unknown"
+        ctx = self.execution_context
+        try:
+            op_type = ctx.operation_type.value
+        except RuntimeError:  # the document did not parse: there is no operation type
+            op_type = "invalid"
+        result = ctx.result
+        outcome = "error" if (result is None or getattr(result, "errors", None)) else "ok"
+        name = ctx.operation_name or "anonymous"
+        OPERATIONS.labels(subgraph, name[:64], op_type, outcome).inc()
+        OPERATION_LATENCY.labels(subgraph, op_type).observe(time.perf_counter() - self._started)
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo[Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Awaitable[object] | object:
+        if info.path.prev is None and info.field_name not in PUBLIC_ROOT_FIELDS:
+            context = info.context
+            if isinstance(context, OrionContext):
+                context.require_principal()
+        result: object = _next(root, info, *args, **kwargs)
+        return result
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        if isinstance(context, OrionContext):
+            return {"correlationId": context.correlation_id}
+        return {}
+
+
+def extensions_for(subgraph: str, limits: BffLimits) -> list[Any]:
+    """Factories, not instances: extensions keep per-operation state."""
+    extensions: list[Any] = [
+        OpenTelemetryExtension,
+        OrionOperation,
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaskUnexpectedErrors(subgraph),
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    return extensions

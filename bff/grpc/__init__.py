@@ -1,0 +1,1 @@
+"""gRPC client layer: channels, deadlines, retries, circuit breakers and status mapping."""

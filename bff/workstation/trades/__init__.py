@@ -1,0 +1,1 @@
+"""workstation trades (BFF)."""

@@ -1,0 +1,1 @@
+"""Reference-data service: instruments and venues per tenant, over gRPC."""
