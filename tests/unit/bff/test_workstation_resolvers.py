@@ -115,7 +115,8 @@ async def test_unexpected_resolver_failure_is_masked_with_a_logged_error_id(
     assert error.extensions["code"] == "INTERNAL"  # type: ignore[index]
     error_id = error.extensions["errorId"]  # type: ignore[index]
     logged = [r for r in caplog.records if getattr(r, "error_id", None) == error_id]
-    assert logged and logged[0].exc_info is not None
+    assert logged
+    assert logged[0].exc_info is not None
 
 
 async def test_entity_reference_resolves_instrument_for_the_gateway(gql: Executor) -> None:
