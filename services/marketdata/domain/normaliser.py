@@ -44,6 +44,7 @@ class Normaliser:
         self.late = 0
         self.flagged = 0
         self.dropped: Counter[str] = Counter()
+        self.last_drop_reason = ""
 
     def sequence_of(self, instrument_id: str) -> int:
         return self._sequence.get(instrument_id, 0)
@@ -57,9 +58,10 @@ class Normaliser:
         try:
             return self._normalise(raw, receive_ts_ns)
         except Rejected as exc:
-            self.dropped[exc.reason] += 1
+            self.last_drop_reason = exc.reason
         except Exception:  # a feed must never crash ingestion
-            self.dropped["internal_error"] += 1
+            self.last_drop_reason = "internal_error"
+        self.dropped[self.last_drop_reason] += 1
         return None
 
     def _normalise(self, raw: object, receive_ts_ns: int) -> CanonicalTick:

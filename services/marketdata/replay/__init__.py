@@ -1,0 +1,1 @@
+"""Recorded datasets: format, object-store access, recording and timed replay."""
