@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from opentelemetry import trace
 
 from core.logging import correlation_id_var, tenant_id_var
-from eventbus.bus import ConsumedRecord, OutgoingRecord
+from eventbus.bus import ConsumedRecord, EventBus, OutgoingRecord, RecordMetadata
 from eventbus.errors import DecodeError, EnvelopeError, MissingContextError
 from eventbus.registry import REGISTRY, EventRegistry, EventSpec
 from eventbus.topics import topic_name
@@ -160,6 +160,18 @@ def encode_event(
     """build_envelope + to_record in one call; `fields` are build_envelope's keywords."""
     envelope = build_envelope(payload, sequence=sequence, registry=registry, **fields)
     return envelope, to_record(envelope, env=env, registry=registry)
+
+
+async def publish_event(
+    bus: EventBus, payload: Message, *, env: str, sequence: int, **fields: Any
+) -> tuple[Envelope, RecordMetadata]:
+    """Encode and publish directly (no outbox): for facts without a state change (ticks, probes).
+
+    The envelope is validated before the bus sees anything: a missing tenant or correlation id
+    raises MissingContextError and nothing is published.
+    """
+    envelope, record = encode_event(payload, env=env, sequence=sequence, **fields)
+    return envelope, await bus.publish(record)
 
 
 def parse_envelope(value: bytes) -> Envelope:
