@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc import aio
+from opentelemetry import trace
 
 from core.logging import correlation_id_var, tenant_id_var
 
@@ -16,7 +17,8 @@ CORRELATION_KEY = "x-correlation-id"
 TENANT_KEY = "x-tenant-id"
 
 log = logging.getLogger("services.refdata.rpc")
-Handler = grpc.RpcMethodHandler[Any, Any]
+if TYPE_CHECKING:  # the stubs are generic, the runtime class is not
+    Handler = grpc.RpcMethodHandler[Any, Any]
 
 
 def metadata_value(metadata: Any, key: str) -> str | None:
@@ -47,6 +49,9 @@ class ContextInterceptor(aio.ServerInterceptor):
         async def behaviour(request: Any, context: Any) -> Any:
             correlation_id_var.set(correlation)
             tenant_id_var.set(tenant)
+            span = trace.get_current_span()  # the OTel server interceptor's span, if tracing
+            span.set_attribute("orion.correlation_id", correlation or "")
+            span.set_attribute("orion.tenant_id", tenant or "")
             started = time.perf_counter()
             try:
                 return await inner(request, context)
