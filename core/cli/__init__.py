@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from core.cli import audit as audit_cli
 from core.cli import dev_tools, platform
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
 )
 platform.register(app)
 dev_tools.register(app)
+audit_cli.register(app)
 
 
 def main() -> None:
