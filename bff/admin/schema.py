@@ -10,6 +10,7 @@ from bff.admin.instruments.types import Instrument
 from bff.admin.tenants.queries import TenantQueries
 from bff.admin.users.types import User
 from bff.extensions import extensions_for
+from bff.schema_base import SubgraphSchema
 from bff.settings import BffLimits
 
 SUBGRAPH = "admin"
@@ -25,8 +26,8 @@ class Mutation(InstrumentMutations):
     pass
 
 
-def build_schema(limits: BffLimits) -> strawberry.federation.Schema:
-    return strawberry.federation.Schema(
+def build_schema(limits: BffLimits) -> SubgraphSchema:
+    return SubgraphSchema(
         query=Query,
         mutation=Mutation,
         types=[Instrument, User],

@@ -6,6 +6,7 @@ import strawberry
 
 from bff.analytics.coverage.queries import CoverageQueries
 from bff.extensions import extensions_for
+from bff.schema_base import SubgraphSchema
 from bff.settings import BffLimits
 
 SUBGRAPH = "analytics"
@@ -16,7 +17,7 @@ class Query(CoverageQueries):
     pass
 
 
-def build_schema(limits: BffLimits) -> strawberry.federation.Schema:
-    return strawberry.federation.Schema(
+def build_schema(limits: BffLimits) -> SubgraphSchema:
+    return SubgraphSchema(
         query=Query, extensions=extensions_for(SUBGRAPH, limits), federation_version="2.9"
     )

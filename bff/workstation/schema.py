@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from bff.extensions import extensions_for
+from bff.schema_base import SubgraphSchema
 from bff.settings import BffLimits
 from bff.workstation.instruments.queries import InstrumentQueries
 from bff.workstation.me.queries import MeQueries
@@ -26,8 +27,8 @@ class Subscription(SessionSubscriptions):
     pass
 
 
-def build_schema(limits: BffLimits) -> strawberry.federation.Schema:
-    return strawberry.federation.Schema(
+def build_schema(limits: BffLimits) -> SubgraphSchema:
+    return SubgraphSchema(
         query=Query,
         subscription=Subscription,
         types=[Rfq, Trade, Order],
