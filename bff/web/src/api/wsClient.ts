@@ -1,0 +1,27 @@
+/** The real graphql-ws client factory (graphql-transport-ws protocol) used by the ConnectionManager. */
+import { createClient } from 'graphql-ws';
+import type { WsClientFactory, WsClientLike } from './connection';
+
+export function graphqlWsFactory(url: string): WsClientFactory {
+  return (hooks): WsClientLike => {
+    const client = createClient({
+      url,
+      lazy: false,
+      retryAttempts: 0,
+      keepAlive: 10_000,
+      onNonLazyError: () => undefined,
+      connectionParams: hooks.connectionParams,
+      on: {
+        connected: () => hooks.onConnected(),
+        closed: (event) => {
+          const close = event as { code?: number; reason?: string } | undefined;
+          hooks.onClosed(close?.code, close?.reason);
+        },
+      },
+    });
+    return {
+      subscribe: (payload, sink) => client.subscribe(payload, sink as never),
+      dispose: () => client.dispose(),
+    };
+  };
+}

@@ -1,0 +1,184 @@
+/** Dev-only Backend that simulates the BFF in the browser: ticks, LP quotes, last look, trades. */
+import type { Backend, MarketDataHandlers, StreamHandle } from '../api/backend';
+import type { ConnectionStatus } from '../api/connection';
+import type { AuditEntry, OrionError, Quote, Rfq, Trade } from '../api/operations';
+import { DEMO_INSTRUMENTS, DemoMarket } from './demoMarket';
+
+const LPS = ['Atlas LP', 'Borealis', 'Cygnus Bank', 'Draco Markets', 'Eridanus'];
+const iso = (ms = Date.now()) => new Date(ms).toISOString();
+const uuid = () => crypto.randomUUID();
+
+function audit(rfq: { audit: AuditEntry[] }, event: string, detail: string | null = null, actor: string | null = 'system'): void {
+  rfq.audit = [...rfq.audit, { at: iso(), event, actor, detail }];
+}
+
+function err(typename: string, code: string, message: string, correlationId: string | null): OrionError {
+  return { __typename: typename, code, message, correlationId };
+}
+
+export function createDemoBackend(): Backend {
+  const market = new DemoMarket();
+  const rfqs = new Map<string, Rfq>();
+  const trades = new Map<string, Trade>();
+  const rfqWatchers = new Map<string, Set<(rfq: Rfq, serverTime: number) => void>>();
+  const blotterListeners = new Set<{ onRfq: (r: Rfq) => void; onTrade: (t: Trade) => void }>();
+  const statusListeners = new Set<(s: ConnectionStatus) => void>();
+  const streams = new Set<{ ids: string[]; handlers: MarketDataHandlers; live: boolean }>();
+  let status: ConnectionStatus = 'connecting';
+  let tickCount = 0;
+
+  const setStatus = (next: ConnectionStatus) => {
+    status = next;
+    for (const l of statusListeners) l(next);
+  };
+  const publish = (rfq: Rfq) => {
+    const copy = structuredClone(rfq);
+    for (const w of rfqWatchers.get(rfq.id) ?? []) w(copy, Date.now());
+    for (const l of blotterListeners) l.onRfq(copy);
+  };
+  const startStream = (s: { ids: string[]; handlers: MarketDataHandlers; live: boolean }) => {
+    s.live = true;
+    s.handlers.onSnapshot(market.snapshot(s.ids));
+  };
+
+  setTimeout(() => {
+    setStatus('connected');
+    for (const s of streams) startStream(s);
+  }, 300);
+  setInterval(() => {
+    if (status !== 'connected') return;
+    tickCount += 1;
+    for (const s of streams) {
+      if (!s.live) continue;
+      // Every ~20 s one instrument skips a sequence number, exercising gap detection and resync.
+      const gapFor = tickCount % 200 === 0 ? (s.ids[1] ?? null) : null;
+      const ticks = market.step(s.ids, gapFor);
+      if (ticks.length > 0) s.handlers.onIncrement(ticks);
+    }
+  }, 100);
+
+  const quoteLoop = (rfq: Rfq) => {
+    const delays = LPS.map(() => 150 + Math.random() * 1_100);
+    LPS.forEach((lp, i) => setTimeout(() => sendQuote(rfq, lp, i), delays[i]));
+  };
+  const sendQuote = (rfq: Rfq, lp: string, i: number) => {
+    if (rfq.status !== 'OPEN' && rfq.status !== 'QUOTED') return;
+    const mid = market.mid(rfq.instrumentId) ?? 1;
+    const tick = market.tickSize(rfq.instrumentId);
+    const edge = (2 + Math.floor(Math.random() * 6)) * tick;
+    const price = rfq.side === 'BUY' ? mid + edge : mid - edge;
+    const validMs = 4_000 + Math.random() * 4_000;
+    const quote: Quote = {
+      id: uuid(), rfqId: rfq.id, lpId: `lp-${i + 1}`, lpName: lp, price: price.toFixed(8), quantity: rfq.quantity,
+      receivedAt: iso(), validUntil: iso(Date.now() + validMs), status: 'ACTIVE', correlationId: rfq.correlationId,
+    };
+    rfq.quotes = [...rfq.quotes.filter((q) => q.lpId !== quote.lpId || q.status !== 'ACTIVE'), quote];
+    rfq.status = 'QUOTED';
+    audit(rfq, 'QuoteReceived', `${lp} ${quote.price}`, lp);
+    publish(rfq);
+    // LPs requote when their quote lapses, until the RFQ ends.
+    setTimeout(() => sendQuote(rfq, lp, i), validMs + 300);
+  };
+
+  const endRfq = (rfq: Rfq, statusValue: Rfq['status'], reason: string, event: string) => {
+    rfq.status = statusValue;
+    rfq.statusReason = reason;
+    rfq.quotes = rfq.quotes.map((q) => (q.status === 'ACTIVE' ? { ...q, status: 'EXPIRED' } : q));
+    audit(rfq, event, reason);
+    publish(rfq);
+  };
+
+  return {
+    kind: 'demo',
+    connection: {
+      getStatus: () => status,
+      onStatus: (l) => {
+        statusListeners.add(l);
+        return () => statusListeners.delete(l);
+      },
+      reconnectNow: () => {
+        setStatus('reconnecting');
+        for (const s of streams) s.live = false;
+        setTimeout(() => {
+          setStatus('connected');
+          for (const s of streams) startStream(s);
+        }, 1_200);
+      },
+    },
+    instruments: async () => DEMO_INSTRUMENTS,
+    marketSnapshot: async (ids) => market.snapshot(ids),
+    marketData: (ids, handlers): StreamHandle => {
+      const s = { ids: [...ids], handlers, live: false };
+      streams.add(s);
+      if (status === 'connected') setTimeout(() => startStream(s), 0);
+      return { unsubscribe: () => void streams.delete(s), restart: () => startStream(s) };
+    },
+    createRfq: async (input) => {
+      const now = Date.now();
+      const rfq: Rfq = {
+        id: `RFQ-${String(rfqs.size + 1001)}`, correlationId: uuid(), instrumentId: input.instrumentId, side: input.side,
+        quantity: input.quantity, minQuantity: input.minQuantity, allowPartial: input.allowPartial, status: 'OPEN',
+        createdAt: iso(now), expiresAt: iso(now + input.expirySeconds * 1000), statusReason: null, quotes: [], tradeIds: [], audit: [],
+      };
+      audit(rfq, 'RfqCreated', `${input.side} ${input.quantity} ${input.instrumentId}`, 'demo.trader');
+      rfqs.set(rfq.id, rfq);
+      publish(rfq);
+      quoteLoop(rfq);
+      setTimeout(() => {
+        if (rfq.status === 'OPEN' || rfq.status === 'QUOTED') endRfq(rfq, 'EXPIRED', 'Expired without an accepted quote', 'RfqExpired');
+      }, input.expirySeconds * 1000);
+      return { __typename: 'Rfq', ...structuredClone(rfq) };
+    },
+    acceptQuote: async ({ rfqId, quoteId }) => {
+      await new Promise((r) => setTimeout(r, 120));
+      const rfq = rfqs.get(rfqId);
+      const quote = rfq?.quotes.find((q) => q.id === quoteId);
+      if (!rfq || !quote) return err('NotFound', 'NOT_FOUND', 'No such RFQ or quote', null);
+      if (rfq.status !== 'OPEN' && rfq.status !== 'QUOTED') return err('RfqNotOpen', 'RFQ_NOT_OPEN', `RFQ is ${rfq.status}`, rfq.correlationId);
+      if (quote.status !== 'ACTIVE' || Date.parse(quote.validUntil) <= Date.now()) {
+        return err('QuoteExpired', 'QUOTE_EXPIRED', 'Quote no longer valid', rfq.correlationId);
+      }
+      if (Math.random() < 0.2) {
+        rfq.quotes = rfq.quotes.map((q) => (q.id === quoteId ? { ...q, status: 'LAST_LOOK_REJECTED' } : q));
+        audit(rfq, 'LastLookRejected', quote.lpName, quote.lpName);
+        publish(rfq);
+        return err('LastLookRejected', 'LAST_LOOK_REJECTED', `${quote.lpName} rejected on last look`, rfq.correlationId);
+      }
+      const trade: Trade = {
+        id: `TRD-${String(trades.size + 5001)}`, correlationId: rfq.correlationId, rfqId, quoteId, instrumentId: rfq.instrumentId,
+        side: rfq.side, quantity: rfq.quantity, price: quote.price, notional: (Number(rfq.quantity) * Number(quote.price)).toFixed(2),
+        currency: DEMO_INSTRUMENTS.find((i) => i.id === rfq.instrumentId)?.currency ?? 'USD', lpId: quote.lpId, lpName: quote.lpName,
+        executedAt: iso(), status: 'CONFIRMED', audit: [],
+      };
+      audit(trade, 'TradeExecuted', `${trade.side} ${trade.quantity} @ ${trade.price} with ${trade.lpName}`);
+      trades.set(trade.id, trade);
+      rfq.quotes = rfq.quotes.map((q) => (q.id === quoteId ? { ...q, status: 'ACCEPTED' } : q.status === 'ACTIVE' ? { ...q, status: 'EXPIRED' } : q));
+      rfq.tradeIds = [trade.id];
+      endRfq(rfq, 'FILLED', `Filled with ${quote.lpName}`, 'QuoteAccepted');
+      for (const l of blotterListeners) l.onTrade(structuredClone(trade));
+      return { __typename: 'Trade', ...structuredClone(trade) };
+    },
+    cancelRfq: async ({ rfqId }) => {
+      const rfq = rfqs.get(rfqId);
+      if (!rfq) return err('NotFound', 'NOT_FOUND', 'No such RFQ', null);
+      if (rfq.status !== 'OPEN' && rfq.status !== 'QUOTED') return err('RfqNotOpen', 'RFQ_NOT_OPEN', `RFQ is ${rfq.status}`, rfq.correlationId);
+      endRfq(rfq, 'CANCELLED', 'Cancelled by trader', 'RfqCancelled');
+      return { __typename: 'Rfq', ...structuredClone(rfq) };
+    },
+    rfqs: async () => [...rfqs.values()].map((r) => structuredClone(r)),
+    trades: async () => [...trades.values()].map((t) => structuredClone(t)),
+    watchRfq: (rfqId, onUpdate) => {
+      const set = rfqWatchers.get(rfqId) ?? new Set();
+      set.add(onUpdate);
+      rfqWatchers.set(rfqId, set);
+      const rfq = rfqs.get(rfqId);
+      if (rfq) onUpdate(structuredClone(rfq), Date.now());
+      return () => set.delete(onUpdate);
+    },
+    blotterUpdates: (onRfq, onTrade) => {
+      const entry = { onRfq, onTrade };
+      blotterListeners.add(entry);
+      return () => blotterListeners.delete(entry);
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/** Vite build, dev server (127.0.0.1 only) and vitest settings for the workstation. */
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+export default defineConfig({
+  plugins: [react()],
+  base: './',
+  server: { host: '127.0.0.1', port: 5173, strictPort: false },
+  preview: { host: '127.0.0.1', port: 4173 },
+  build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 1500 },
+  test: {
+    environment: 'node',
+    include: ['tests/**/*.test.ts'],
+    pool: 'threads',
+  },
+});
