@@ -61,7 +61,7 @@ def asyncpg_dsn(url: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
 
-async def _select_one(dsn: str) -> bool:
+async def select_one(dsn: str) -> bool:
     conn = await asyncpg.connect(dsn, timeout=3)
     try:
         return bool(await conn.fetchval("select 1") == 1)
@@ -95,7 +95,7 @@ class PostgresServer(LocalServer):
         return f"postgresql://postgres@127.0.0.1:{self.layout.ports.postgres}/postgres"
 
     def probe(self) -> bool:
-        return asyncio.run(_select_one(self.superuser_dsn()))
+        return asyncio.run(select_one(self.superuser_dsn()))
 
     def _run(self, bindir: Path, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [*run_as_prefix(), str(bindir / tool), *args]
