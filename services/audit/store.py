@@ -115,21 +115,26 @@ async def _head(session: AsyncSession, tenant_id: str) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
+async def _lock_chain(session: AsyncSession, tenant_id: str) -> None:
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        lock = text("SELECT pg_advisory_xact_lock(hashtext(:k))").bindparams(k=f"audit:{tenant_id}")
+        await conn.execute(lock)
+    elif conn.dialect.name == "sqlite":
+        # A write statement first takes SQLite's single write lock before the head is read.
+        await conn.execute(text("DELETE FROM audit_log WHERE 0 = 1"))
+
+
 async def append_in(session: AsyncSession, entries: Sequence[AuditEntry]) -> list[SealedRecord]:
     """Seal and add entries inside the caller's transaction (one chain head read per tenant).
 
-    On Postgres a transaction-scoped advisory lock per tenant serialises writers of one chain;
-    elsewhere the (tenant, seq) unique key turns a lost race into an IntegrityError to retry.
+    A per-tenant advisory lock (Postgres) or the write lock (SQLite) serialises writers of a
+    chain; the (tenant, seq) unique key still turns any lost race into an IntegrityError.
     """
     sealed: list[SealedRecord] = []
     ordered = sorted(entries, key=lambda e: e.tenant_id)
     for tenant_id, group in groupby(ordered, key=lambda e: e.tenant_id):
-        if session.get_bind().dialect.name == "postgresql":
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))").bindparams(
-                    k=f"audit:{tenant_id}"
-                )
-            )
+        await _lock_chain(session, tenant_id)
         head_seq, head_hash = await _head(session, tenant_id)
         records = seal(list(group), head_seq, head_hash)
         session.add_all([to_row(r) for r in records])
