@@ -1,0 +1,113 @@
+"""`orion infra up|down|status` on a private ORION_HOME and private ports, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.local import procs
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+ORION = Path(sys.executable).parent / "orion"
+PORTS = {
+    "ORION_PORT_KAFKA": "29092",
+    "ORION_PORT_KAFKA_CONTROLLER": "29093",
+    "ORION_PORT_POSTGRES": "25432",
+    "ORION_PORT_REDIS": "26379",
+}
+OVERRIDES = ("ORION_KAFKA_BOOTSTRAP", "ORION_DATABASE_URL", "ORION_REDIS_URL", "ORION_HOME")
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """A throw-away ORION_HOME the `postgres` user can traverse (pytest's tmp_path is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="orion-lifecycle-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in OVERRIDES}
+    return {**env, **PORTS, "ORION_HOME": str(home), **extra}
+
+
+def _orion(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ORION), "infra", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _rows(output: str) -> dict[str, list[str]]:
+    """The status table as {server: [endpoint, pid, healthy, owner]}."""
+    lines = [line.split() for line in output.splitlines() if line.strip()]
+    start = next(i for i, cols in enumerate(lines) if cols[0] == "SERVER")
+    return {cols[0]: cols[1:] for cols in lines[start + 1 :]}
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    return [pid for pid in pids if any(text in arg for arg in procs.cmdline(pid) or [])]
+
+
+def _assert_all_down(env: dict[str, str], home: Path, pids: list[int]) -> None:
+    status = _orion(env, "status")
+    assert status.returncode == 1, status.stdout
+    rows = _rows(status.stdout)
+    assert all(row[1] == "-" and row[2] == "no" for row in rows.values()), status.stdout
+    assert [pid for pid in pids if procs.cmdline(pid) is not None] == []
+    assert _processes_mentioning(str(home)) == []
+
+
+def test_up_twice_then_down_leaves_nothing_and_status_tells_the_truth(home: Path) -> None:
+    env = _env(home)
+    _assert_all_down(env, home, [])
+    try:
+        first = _orion(env, "up")
+        assert first.returncode == 0, first.stdout + first.stderr
+        rows = _rows(_orion(env, "status").stdout)
+        assert set(rows) == {"kafka", "postgres", "redis"}
+        assert all(row[2] == "yes" and row[3] == "ours" for row in rows.values()), rows
+        assert [rows[name][0] for name in ("kafka", "postgres", "redis")] == [
+            "127.0.0.1:29092",
+            "127.0.0.1:25432",
+            "127.0.0.1:26379",
+        ]
+        pids = [int(row[1]) for row in rows.values()]
+
+        second = _orion(env, "up")
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "nothing to start" in second.stdout
+        assert [int(row[1]) for row in _rows(second.stdout).values()] == pids
+    finally:
+        down = _orion(env, "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    _assert_all_down(env, home, pids)
+
+
+def test_failed_start_prints_the_log_tail_exits_non_zero_and_leaves_external_servers(
+    home: Path, kafka_bootstrap: str, database_url: str
+) -> None:
+    """Kafka and Postgres are external (the shared ones); Redis's port is taken by a stranger."""
+    env = _env(home, ORION_KAFKA_BOOTSTRAP=kafka_bootstrap, ORION_DATABASE_URL=database_url)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(PORTS["ORION_PORT_REDIS"])))
+        squatter.listen()
+        result = _orion(env, "up")
+    assert result.returncode != 0
+    assert "port 26379 is already in use" in result.stderr
+    assert "last lines of" in result.stderr
+    rows = _rows(_orion(env, "status").stdout)
+    assert rows["kafka"][1:] == ["-", "yes", "external"]
+    assert rows["postgres"][1:] == ["-", "yes", "external"]
+    assert rows["redis"][1:3] == ["-", "no"]
+    assert _processes_mentioning(str(home)) == []
