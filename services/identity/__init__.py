@@ -1,0 +1,1 @@
+"""Identity service: the embedded OpenID Connect provider (Authlib grants, joserfc tokens)."""
