@@ -1,0 +1,1 @@
+"""Market-data fan-out hub: shared resolution and encoding per selection, coalesced sessions."""

@@ -1,0 +1,1 @@
+"""Workstation market data: the marketSnapshot query and the marketData subscription."""

@@ -1,0 +1,71 @@
+"""GraphQL types of market data (names match bff/streaming/model.py's field lists)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from bff.streaming.model import Frame, HubTick
+
+
+@strawberry.enum(description="A full picture of the selection, or the changes since the last")
+class MarketDataUpdateKind(Enum):
+    SNAPSHOT = "SNAPSHOT"
+    INCREMENT = "INCREMENT"
+
+
+@strawberry.type(description="Latest quote of one instrument; prices are decimal strings")
+class MarketTick:
+    instrument_id: str
+    bid: str
+    ask: str
+    mid: str
+    sequence: int = strawberry.field(description="Grows by one per tick of the instrument")
+    source_at_ms: float = strawberry.field(description="Source timestamp, epoch milliseconds")
+    received_at_ms: float = strawberry.field(description="Ingest receive time, epoch ms")
+    late: bool
+    stale: bool = strawberry.field(description="No tick within the staleness threshold")
+    quality: int = strawberry.field(description="Quality flags: 1 late 2 locked 4 off-tick ...")
+
+    @classmethod
+    def of(cls, tick: HubTick, stale: bool) -> MarketTick:
+        return cls(
+            instrument_id=tick.instrument_id,
+            bid=tick.bid,
+            ask=tick.ask,
+            mid=tick.mid,
+            sequence=tick.sequence,
+            source_at_ms=tick.source_ts_ns / 1e6,
+            received_at_ms=tick.receive_ts_ns / 1e6,
+            late=tick.late,
+            stale=stale,
+            quality=tick.quality,
+        )
+
+
+@strawberry.type(description="One message of the marketData stream: snapshot first, then changes")
+class MarketDataUpdate:
+    kind: MarketDataUpdateKind
+    seq: int = strawberry.field(description="+1 per increment; a jump means a missed message")
+    snapshot_available: bool
+    unavailable_reason: str | None
+    ticks: list[MarketTick]
+
+    @classmethod
+    def of(cls, frame: Frame) -> MarketDataUpdate:
+        return cls(
+            kind=MarketDataUpdateKind(frame.kind),
+            seq=frame.seq,
+            snapshot_available=frame.snapshot_available,
+            unavailable_reason=frame.unavailable_reason,
+            ticks=[MarketTick.of(t, frame.stale.get(t.instrument_id, False)) for t in frame.ticks],
+        )
+
+
+@strawberry.type(description="Latest ticks of some instruments, from the snapshot store")
+class MarketSnapshot:
+    available: bool
+    unavailable_reason: str | None
+    ticks: list[MarketTick]
+    missing_instrument_ids: list[str]

@@ -1,0 +1,109 @@
+"""The hub's graphql-transport-ws endpoint next to the default Strawberry path, over 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bff.streaming.app import StreamingServer
+from bff.streaming.hub import MarketDataHub
+from bff.streaming.model import HubTick
+from tests.unit.marketdata.wsutil import GqlWs, serve
+
+QUERY = """subscription Md($ids: [String!]) {
+  marketData(instrumentIds: $ids, maxRateHz: 20) {
+    kind seq snapshotAvailable ticks { instrumentId bid ask sequence stale __typename }
+  }
+}"""
+
+
+def _tick(iid: str, seq: int, bid: str) -> HubTick:
+    import time
+
+    now = time.time_ns()
+    return HubTick(iid, bid, "9.99", "5.5", seq, now, now)
+
+
+async def _next(client: GqlWs, op_id: str) -> dict[str, Any]:
+    message = await client.recv()
+    assert message["type"] == "next", message
+    assert message["id"] == op_id
+    data: dict[str, Any] = message["payload"]["data"]["marketData"]
+    return data
+
+
+@pytest.mark.parametrize("path", ["/graphql/stream", "/graphql"])
+async def test_snapshot_then_increments_are_identical_on_hub_and_default_paths(path: str) -> None:
+    hub = MarketDataHub()
+    hub.on_tick(_tick("FX.EURUSD", 1, "1.1"))
+    async with (
+        serve(StreamingServer(hub).app()) as port,
+        GqlWs.connect(f"ws://127.0.0.1:{port}{path}") as client,
+    ):
+        await client.subscribe("op-1", QUERY, {"ids": ["FX.EURUSD", "FX.GBPUSD"]})
+        snapshot = await _next(client, "op-1")
+        assert snapshot == {
+            "kind": "SNAPSHOT",
+            "seq": 0,
+            "snapshotAvailable": True,
+            "ticks": [
+                {
+                    "instrumentId": "FX.EURUSD",
+                    "bid": "1.1",
+                    "ask": "9.99",
+                    "sequence": 1,
+                    "stale": False,
+                    "__typename": "MarketTick",
+                }
+            ],
+        }
+        hub.on_tick(_tick("FX.GBPUSD", 1, "1.2"))
+        hub.on_tick(_tick("FX.EURUSD", 2, "1.3"))
+        increment = await _next(client, "op-1")
+        assert increment["kind"] == "INCREMENT"
+        assert increment["seq"] == 1
+        assert [(t["instrumentId"], t["bid"]) for t in increment["ticks"]] == [
+            ("FX.EURUSD", "1.3"),
+            ("FX.GBPUSD", "1.2"),
+        ]
+        await client.send({"type": "complete", "id": "op-1"})
+        for _ in range(50):
+            if not hub.queue_depths():
+                break
+            await asyncio.sleep(0.02)
+        assert hub.queue_depths() == []
+
+
+async def test_hub_endpoint_rejects_unsupported_documents_with_a_graphql_error() -> None:
+    hub = MarketDataHub()
+    async with (
+        serve(StreamingServer(hub).app()) as port,
+        GqlWs.connect(f"ws://127.0.0.1:{port}/graphql/stream") as client,
+    ):
+        await client.subscribe("bad", 'subscription { marketData(watchlist: "G10") { nope } }')
+        error = await client.recv()
+        assert error["type"] == "error"
+        assert "Cannot query field 'nope'" in error["payload"][0]["message"]
+        await client.subscribe("ok", 'subscription { marketData(watchlist: "UST") { seq } }')
+        assert await _next(client, "ok") == {"seq": 0}
+
+
+async def test_hub_endpoint_refuses_a_connection_that_fails_authentication() -> None:
+    async def deny(_: dict[str, Any]) -> bool:
+        return False
+
+    import websockets
+
+    hub = MarketDataHub()
+    async with serve(StreamingServer(hub, authenticator=deny).app()) as port:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/graphql/stream",
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        ) as ws:
+            await ws.send('{"type":"connection_init","payload":{}}')
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4403
