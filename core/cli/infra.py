@@ -1,4 +1,4 @@
-"""`orion infra up|down|status`: the local Kafka, PostgreSQL and Redis servers."""
+"""`orion infra up|down|status|env` (local servers) and `orion up|down|ps` (real profile)."""
 
 from __future__ import annotations
 
@@ -44,5 +44,29 @@ def infra_env() -> None:
         typer.echo(f"export {key}={value}")
 
 
+def up() -> None:
+    """Real profile: start the servers and every platform process (supervised, detached)."""
+    from core import platform_ctl
+
+    raise typer.Exit(platform_ctl.up())
+
+
+def down() -> None:
+    """Stop every platform process `up` started, then the servers."""
+    from core import platform_ctl
+
+    raise typer.Exit(platform_ctl.down())
+
+
+def ps() -> None:
+    """List the servers and platform processes with their PID and health."""
+    from core import platform_ctl
+
+    raise typer.Exit(platform_ctl.ps())
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(infra_app, name="infra")
+    app.command()(up)
+    app.command()(down)
+    app.command()(ps)
