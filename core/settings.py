@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     otel_otlp_endpoint: str = "http://127.0.0.1:4317"
     # The reference-data gRPC service the BFF calls (port 0 in tests binds a free port).
     refdata_addr: str = "127.0.0.1:50061"
+    # The market-data snapshot gRPC service (python -m services.marketdata).
+    marketdata_addr: str = "127.0.0.1:50062"
 
     @field_validator("http_host")
     @classmethod
