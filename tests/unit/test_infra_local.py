@@ -1,0 +1,164 @@
+"""Pure logic of the local-server manager: pidfiles, ownership, configs, URLs, status table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.settings import LocalPorts, Settings
+from infra.local import manager, procs
+from infra.local.base import Ownership, ServerStatus
+from infra.local.kafka_server import KafkaServer, kafka_version, new_cluster_id
+from infra.local.layout import Layout, shared_cache_dir
+from infra.local.postgres_server import PostgresServer, asyncpg_dsn
+from infra.local.redis_server import RedisServer
+
+OVERRIDES = ("ORION_KAFKA_BOOTSTRAP", "ORION_DATABASE_URL", "ORION_REDIS_URL", "ORION_PROFILE")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def _layout(tmp_path: Path) -> Layout:
+    ports = LocalPorts(kafka=1092, kafka_controller=1093, postgres=1432, redis=1379)
+    return Layout(home=tmp_path, cache=tmp_path / "cache", ports=ports)
+
+
+def test_pidfile_round_trip_and_garbage_reads_as_none(tmp_path: Path) -> None:
+    pidfile = tmp_path / "run" / "x.pid"
+    assert procs.read_pid(pidfile) is None
+    procs.write_pid(pidfile, 4242)
+    assert procs.read_pid(pidfile) == 4242
+    pidfile.write_text("not-a-pid\n")
+    assert procs.read_pid(pidfile) is None
+
+
+def test_a_live_pid_is_ours_only_when_its_cmdline_has_every_marker() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "marker-xyz"])
+    try:
+        assert procs.is_ours(child.pid, ("-c", "marker-xyz"))
+        assert not procs.is_ours(child.pid, ("marker-xyz", "some-other-home"))
+    finally:
+        assert procs.terminate(child.pid, timeout_s=5)
+    assert not procs.is_ours(child.pid, ("marker-xyz",))
+    assert not procs.is_ours(None, ("marker-xyz",))
+
+
+def test_terminate_escalates_to_sigkill_when_sigterm_is_ignored() -> None:
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print(1, flush=True); time.sleep(30)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    assert child.stdout.readline()  # the SIGTERM handler is installed
+    started = time.monotonic()
+    assert procs.terminate(child.pid, timeout_s=0.5)
+    assert time.monotonic() - started >= 0.5  # SIGTERM alone did not do it
+    assert procs.cmdline(child.pid) is None
+
+
+def test_log_tail_returns_the_last_lines_or_says_there_is_no_log(tmp_path: Path) -> None:
+    log = tmp_path / "x.log"
+    log.write_text("\n".join(f"line {i}" for i in range(100)))
+    assert procs.log_tail(log, 2) == "line 98\nline 99"
+    assert "no log" in procs.log_tail(tmp_path / "missing.log")
+
+
+def test_kafka_config_binds_loopback_on_the_configured_ports(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    layout.ensure_dirs()
+    kafka = KafkaServer(layout)
+    kafka.write_config()
+    props = dict(
+        line.split("=", 1)
+        for line in kafka.properties.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:1092,CONTROLLER://127.0.0.1:1093"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:1093"
+    assert props["log.dirs"] == str(tmp_path / "data" / "kafka")
+    assert props["offsets.topic.replication.factor"] == "1"
+    assert kafka.markers() == ("kafka.Kafka", str(kafka.properties))
+
+
+def test_kafka_version_is_pinned_and_cluster_ids_are_22_char_base64() -> None:
+    assert kafka_version().startswith("4.")
+    ids = {new_cluster_id() for _ in range(10)}
+    assert len(ids) == 10
+    assert all(len(i) == 22 and "=" not in i for i in ids)
+
+
+def test_cache_is_shared_across_homes_unless_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORION_CACHE_DIR", raising=False)
+    assert shared_cache_dir().parts[-2:] == (".orion", "cache")
+    monkeypatch.setenv("ORION_CACHE_DIR", "/somewhere/cache")
+    assert shared_cache_dir() == Path("/somewhere/cache")
+
+
+def test_sqlalchemy_urls_become_asyncpg_dsns() -> None:
+    url = "postgresql+asyncpg://orion@127.0.0.1:15432/orion"
+    assert asyncpg_dsn(url) == "postgresql://orion@127.0.0.1:15432/orion"
+    assert asyncpg_dsn("postgresql://a@b/c") == "postgresql://a@b/c"
+
+
+def test_external_urls_make_servers_external_with_their_endpoints(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    pg = PostgresServer(layout, "postgresql+asyncpg://u@db.example:5433/x")
+    redis = RedisServer(layout, "redis://cache.example:6380/0")
+    kafka = KafkaServer(layout, "broker.example:9092")
+    assert [s.external for s in (pg, redis, kafka)] == [True, True, True]
+    assert [s.endpoint() for s in (pg, redis, kafka)] == [
+        "db.example:5433",
+        "cache.example:6380",
+        "broker.example:9092",
+    ]
+    assert not PostgresServer(layout).external
+    assert PostgresServer(layout).endpoint() == "127.0.0.1:1432"
+
+
+def test_overrides_in_the_environment_select_external_servers(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORION_REDIS_URL", "redis://127.0.0.1:6390/0")
+    owners = {s.name: s.external for s in manager.servers(Settings())}
+    assert owners == {"kafka": False, "postgres": False, "redis": True}
+
+
+def test_client_env_points_the_real_profile_at_the_configured_ports(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORION_PORT_POSTGRES", "25432")
+    env = manager.client_env(Settings())
+    assert env == {
+        "ORION_PROFILE": "real",
+        "ORION_KAFKA_BOOTSTRAP": "127.0.0.1:19092",
+        "ORION_DATABASE_URL": "postgresql+asyncpg://orion@127.0.0.1:25432/orion",
+        "ORION_REDIS_URL": "redis://127.0.0.1:16379/0",
+    }
+
+
+def test_status_table_has_one_aligned_row_per_server() -> None:
+    rows = [
+        ServerStatus("kafka", "127.0.0.1:19092", 12, True, Ownership.OURS),
+        ServerStatus("redis", "h:1", None, False, Ownership.EXTERNAL),
+    ]
+    lines = manager.format_status(rows).splitlines()
+    assert lines[0].split() == ["SERVER", "ENDPOINT", "PID", "HEALTHY", "OWNER"]
+    assert lines[1].split() == ["kafka", "127.0.0.1:19092", "12", "yes", "ours"]
+    assert lines[2].split() == ["redis", "h:1", "-", "no", "external"]
+    assert lines[1].index("127.0.0.1") == lines[0].index("ENDPOINT")
+    assert lines[2].index("no") == lines[1].index("yes") == lines[0].index("HEALTHY")
+
+
+def test_a_stopped_server_reports_not_running_without_probing(tmp_path: Path) -> None:
+    status = RedisServer(_layout(tmp_path)).status()
+    assert (status.pid, status.healthy, status.ownership) == (None, False, Ownership.OURS)
+    assert status.detail == "not running"
