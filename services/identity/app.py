@@ -41,7 +41,7 @@ async def _oauth_request(request: Request) -> HttpRequest:
     return HttpRequest(
         request.method,
         str(request.url),
-        dict(request.headers),
+        request.headers,
         list(request.query_params.multi_items()),
         await _form(request),
     )

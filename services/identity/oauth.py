@@ -7,7 +7,7 @@ hop back onto the event loop through `Bridge`, so storage stays async (SQLModel,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import anyio.from_thread
@@ -54,7 +54,7 @@ class HttpRequest(OAuth2Request):  # type: ignore[misc]
         self,
         method: str,
         uri: str,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         query: list[tuple[str, str]],
         form: list[tuple[str, str]],
     ) -> None:
