@@ -41,14 +41,26 @@ class TopicDecl:
 # Ticks are high-volume and short-lived; lifecycle streams are kept long for replay and audit;
 # reference-data changes are compacted so the latest state per key is always available.
 _DECLS: tuple[TopicDecl, ...] = (
-    TopicDecl("marketdata", "ticks", 1, 12, 3, "instrument_id", description="price ticks"),
-    TopicDecl("marketdata", "status", 1, 6, 14, "instrument_id", description="feed health"),
+    TopicDecl("marketdata", "ticks", 1, 12, 3, "instrument_id", description="Price ticks"),
+    TopicDecl(
+        "marketdata",
+        "status",
+        1,
+        6,
+        14,
+        "instrument_id",
+        description="Feed health: stale and recovered",
+    ),
     TopicDecl("rfq", "lifecycle", 1, 6, 90, "rfq_id", description="RFQ state changes"),
-    TopicDecl("rfq", "quotes", 1, 6, 90, "rfq_id", description="LP quotes per RFQ"),
-    TopicDecl("oms", "orders", 1, 6, 90, "order_id", description="order lifecycle"),
-    TopicDecl("execution", "trades", 1, 6, 90, "trade_id", description="executed trades"),
-    TopicDecl("posttrade", "settlement", 1, 6, 90, "trade_id", description="confirm/settle"),
-    TopicDecl("risk", "alerts", 1, 3, 30, "tenant_id", description="limit breaches, kill switch"),
+    TopicDecl("rfq", "quotes", 1, 6, 90, "rfq_id", description="LP quotes, ordered per RFQ"),
+    TopicDecl("oms", "orders", 1, 6, 90, "order_id", description="Order lifecycle"),
+    TopicDecl("execution", "trades", 1, 6, 90, "trade_id", description="Executed trades"),
+    TopicDecl(
+        "posttrade", "settlement", 1, 6, 90, "trade_id", description="Confirmation and settlement"
+    ),
+    TopicDecl(
+        "risk", "alerts", 1, 3, 30, "tenant_id", description="Limit breaches and kill switch"
+    ),
     TopicDecl(
         "admin",
         "changes",
@@ -57,10 +69,18 @@ _DECLS: tuple[TopicDecl, ...] = (
         None,
         "entity_id",
         compacted=True,
-        description="reference data and configuration changes (latest per key)",
+        description="Reference data and configuration changes (latest per key)",
     ),
-    TopicDecl("identity", "audit", 1, 3, 90, "tenant_id", description="logins, grants"),
-    TopicDecl("ops", "probes", 1, 3, 1, "probe_id", description="diagnostics and benchmarks"),
+    TopicDecl(
+        "identity",
+        "audit",
+        1,
+        3,
+        90,
+        "tenant_id",
+        description="Logins, grants and entitlement changes",
+    ),
+    TopicDecl("ops", "probes", 1, 3, 1, "probe_id", description="Diagnostics and benchmarks"),
 )
 
 TOPICS: dict[str, TopicDecl] = {decl.logical: decl for decl in _DECLS}

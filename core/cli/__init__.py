@@ -6,7 +6,7 @@ import typer
 
 from core.cli import audit as audit_cli
 from core.cli import dev_tools, platform
-from core.cli import infra as infra_cli
+from core.cli import events as events_cli
 
 app = typer.Typer(
     name="orion",
@@ -16,8 +16,8 @@ app = typer.Typer(
 )
 platform.register(app)
 dev_tools.register(app)
-infra_cli.register(app)
 audit_cli.register(app)
+events_cli.register(app)
 
 
 def main() -> None:

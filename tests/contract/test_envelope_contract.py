@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
+from jsonschema import Draft202012Validator, ValidationError
 
 from eventbus.bus import ConsumedRecord, TopicPartition
+from eventbus.catalog import CATALOG_DIR, render, stale
 from eventbus.embedded import EmbeddedBus
 from eventbus.envelope import decode, encode_event, publish_event
 from eventbus.errors import MissingContextError
@@ -24,10 +28,10 @@ SPECS = REGISTRY.specs()
 _SCALARS: dict[int, Any] = {
     FieldDescriptor.CPPTYPE_STRING: "sample",
     FieldDescriptor.CPPTYPE_BOOL: True,
-    FieldDescriptor.CPPTYPE_INT32: -7,
-    FieldDescriptor.CPPTYPE_INT64: -70_000_000_000,
+    FieldDescriptor.CPPTYPE_INT32: 7,
+    FieldDescriptor.CPPTYPE_INT64: 1_700_000_000,  # valid as Timestamp/Duration seconds too
     FieldDescriptor.CPPTYPE_UINT32: 7,
-    FieldDescriptor.CPPTYPE_UINT64: 70_000_000_000,
+    FieldDescriptor.CPPTYPE_UINT64: 70_000_000_000_000,
     FieldDescriptor.CPPTYPE_DOUBLE: 1.5,
     FieldDescriptor.CPPTYPE_FLOAT: 2.5,
 }
@@ -125,3 +129,30 @@ async def test_missing_context_is_rejected_at_publish_and_nothing_is_published(
         assert (meta.topic, meta.offset) == (topic, 0)
     finally:
         await bus.stop()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.event_type}.v{s.version}")
+def test_checked_in_json_schema_accepts_the_proto3_json_of_the_event(
+    spec: EventSpec[Any],
+) -> None:
+    path = CATALOG_DIR / "jsonschema" / f"{spec.payload_type}.json"
+    schema = json.loads(path.read_text())
+    Draft202012Validator.check_schema(schema)
+    document = MessageToDict(fill(spec.message()), always_print_fields_with_no_presence=True)
+    Draft202012Validator(schema).validate(document)
+
+
+def test_json_schema_rejects_a_wrongly_typed_field() -> None:
+    schema = json.loads((CATALOG_DIR / "jsonschema" / "orion.ops.v1.ProbeEmitted.json").read_text())
+    with pytest.raises(ValidationError):
+        Draft202012Validator(schema).validate({"probeId": 5})
+
+
+def test_checked_in_catalogue_matches_the_registry() -> None:
+    assert stale() == []
+    catalog = json.loads((CATALOG_DIR / "catalog.json").read_text())
+    listed = {
+        (e["event_type"], e["version"], t["topic"]) for t in catalog["topics"] for e in t["events"]
+    }
+    assert listed == {(s.event_type, s.version, f"<env>.{s.topic}") for s in SPECS}
+    assert render() == render()
