@@ -40,7 +40,19 @@ function BlotterGrid<T extends { id: string }>(props: {
 }) {
   const { store, columns, search, onOpen, apiOut, testId } = props;
   const apiRef = useRef<GridApi<T> | null>(null);
-  useEffect(() => store.subscribe(({ add, update }) => apiRef.current?.applyTransactionAsync({ add, update })), [store]);
+  const [initialRows] = useState(() => store.getSnapshot());
+  // Ids already handed to the grid (initial rows or a queued add): later changes are updates.
+  const known = useRef(new Set(initialRows.map((row) => row.id)));
+  useEffect(() => store.subscribe(({ add, update }) => {
+    const api = apiRef.current;
+    const fresh: T[] = [];
+    const changed: T[] = [];
+    for (const row of [...add, ...update]) {
+      (known.current.has(row.id) ? changed : fresh).push(row);
+      known.current.add(row.id);
+    }
+    api?.applyTransactionAsync({ add: fresh, update: changed });
+  }), [store]);
   useEffect(() => apiRef.current?.setGridOption('quickFilterText', search), [search]);
   return (
     <div className="grid-host" data-testid={testId}>
@@ -49,7 +61,7 @@ function BlotterGrid<T extends { id: string }>(props: {
         columnDefs={columns}
         defaultColDef={{ sortable: true, resizable: true, filter: true }}
         getRowId={(p) => p.data.id}
-        rowData={store.getSnapshot()}
+        rowData={initialRows}
         asyncTransactionWaitMillis={100}
         onGridReady={(e) => { apiRef.current = e.api; apiOut(e.api); e.api.setGridOption('quickFilterText', search); }}
         onRowClicked={(e) => { if (e.data) onOpen(e.data); }}

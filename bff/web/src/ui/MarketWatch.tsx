@@ -67,8 +67,13 @@ export function MarketWatch(props: {
   useEffect(() => prefs.save(state), [state]);
   useEffect(() => feed.setInstruments(watched), [feed, watched]);
 
+  // Ids the grid already holds or has queued, so each change is sent as add or update exactly once.
+  const known = useRef(new Set<string>());
   const resetRows = () => {
-    apiRef.current?.setGridOption('rowData', watched.map((id) => toGridRow(store.getRow(id) ?? emptyRow(id))));
+    const api = apiRef.current;
+    if (!api) return;
+    known.current = new Set(watched);
+    api.setGridOption('rowData', watched.map((id) => toGridRow(store.getRow(id) ?? emptyRow(id))));
   };
   useEffect(resetRows, [watched, state.pinned, meta]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -82,7 +87,8 @@ export function MarketWatch(props: {
         const update: GridRow[] = [];
         for (const row of changed) {
           if (!context.current.watched.has(row.instrumentId)) continue;
-          (api.getRowNode(row.instrumentId) ? update : add).push(toGridRow(row));
+          (known.current.has(row.instrumentId) ? update : add).push(toGridRow(row));
+          known.current.add(row.instrumentId);
         }
         if (add.length + update.length > 0) api.applyTransactionAsync({ add, update });
       }),
@@ -90,17 +96,17 @@ export function MarketWatch(props: {
   );
 
   const columns = useMemo<ColDef<GridRow>[]>(() => [
-    { headerName: '', field: 'pinned', width: 34, sortable: false, valueFormatter: (p) => (p.value ? '★' : '☆'), cellClass: 'pin-cell', headerTooltip: 'Pin to every watchlist' },
-    { headerName: 'Instrument', field: 'symbol', width: 108, filter: 'agTextColumnFilter', cellClass: 'sym' },
-    { headerName: 'Bid', field: 'bid', width: 96, type: 'rightAligned', enableCellChangeFlash: true, cellClassRules: dirClass('bidDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
-    { headerName: 'Ask', field: 'ask', width: 96, type: 'rightAligned', enableCellChangeFlash: true, cellClassRules: dirClass('askDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
-    { headerName: 'Mid', field: 'mid', width: 96, type: 'rightAligned', cellClassRules: dirClass('midDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
-    { headerName: 'Sprd', field: 'spread', width: 64, type: 'rightAligned', headerTooltip: 'Spread in ticks', valueFormatter: (p) => { const t = spreadInTicks(p.value, p.data?.tickSize ?? '0.01'); return t === null ? '—' : String(t); } },
-    { headerName: 'Bid sz', field: 'bidSize', width: 70, type: 'rightAligned', valueFormatter: (p) => formatCompact(p.value) },
-    { headerName: 'Ask sz', field: 'askSize', width: 70, type: 'rightAligned', valueFormatter: (p) => formatCompact(p.value) },
-    { headerName: 'Age', field: 'ageMs', width: 58, type: 'rightAligned', valueFormatter: (p) => formatAge(p.value) },
-    { headerName: 'Flags', colId: 'flags', width: 112, valueGetter: (p) => (p.data ? flags(p.data) : ''), cellClassRules: { 'flag-bad': (p) => !!p.data?.stale, 'flag-ok': (p) => !p.data?.stale } },
-    { headerName: '', colId: 'remove', width: 34, sortable: false, valueGetter: () => '✕', cellClass: 'remove-cell', headerTooltip: 'Remove from this watchlist' },
+    { headerName: '', field: 'pinned', width: 40, minWidth: 40, maxWidth: 40, sortable: false, cellDataType: false, valueFormatter: (p) => (p.value ? '★' : '☆'), cellClass: 'pin-cell', headerTooltip: 'Pin to every watchlist' },
+    { headerName: 'Instrument', field: 'symbol', minWidth: 108, flex: 1.3, filter: 'agTextColumnFilter', cellClass: 'sym' },
+    { headerName: 'Bid', field: 'bid', minWidth: 96, flex: 1.3, type: 'rightAligned', enableCellChangeFlash: true, cellClassRules: dirClass('bidDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
+    { headerName: 'Ask', field: 'ask', minWidth: 96, flex: 1.3, type: 'rightAligned', enableCellChangeFlash: true, cellClassRules: dirClass('askDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
+    { headerName: 'Mid', field: 'mid', minWidth: 96, flex: 1.3, type: 'rightAligned', cellClassRules: dirClass('midDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
+    { headerName: 'Sprd', field: 'spread', minWidth: 64, flex: 1, type: 'rightAligned', headerTooltip: 'Spread in ticks', valueFormatter: (p) => { const t = spreadInTicks(p.value, p.data?.tickSize ?? '0.01'); return t === null ? '—' : String(t); } },
+    { headerName: 'Bid sz', field: 'bidSize', minWidth: 70, flex: 1, type: 'rightAligned', valueFormatter: (p) => formatCompact(p.value) },
+    { headerName: 'Ask sz', field: 'askSize', minWidth: 70, flex: 1, type: 'rightAligned', valueFormatter: (p) => formatCompact(p.value) },
+    { headerName: 'Age', field: 'ageMs', minWidth: 58, flex: 1, type: 'rightAligned', valueFormatter: (p) => formatAge(p.value) },
+    { headerName: 'Flags', colId: 'flags', minWidth: 112, flex: 1.3, valueGetter: (p) => (p.data ? flags(p.data) : ''), cellClassRules: { 'flag-bad': (p) => !!p.data?.stale, 'flag-ok': (p) => !p.data?.stale } },
+    { headerName: '', colId: 'remove', width: 40, minWidth: 40, maxWidth: 40, sortable: false, valueGetter: () => '✕', cellClass: 'remove-cell', headerTooltip: 'Remove from this watchlist' },
   ], []);
 
   const list = activeList(state);
@@ -127,13 +133,13 @@ export function MarketWatch(props: {
                   <button type="button" title="Move right" disabled={index === state.lists.length - 1} onClick={() => dispatch({ type: 'move', id: l.id, toIndex: index + 1 })}>›</button>
                   <button type="button" title="Rename" onClick={() => setEditing(l.id)}>✎</button>
                   <button type="button" title="Delete watchlist" disabled={state.lists.length <= 1}
-                    onClick={() => { if (window.confirm(`Delete watchlist "${l.name}"?`)) dispatch({ type: 'delete', id: l.id }); }}>🗑</button>
+                    onClick={() => { if (window.confirm(`Delete watchlist "${l.name}"?`)) dispatch({ type: 'delete', id: l.id }); }}>Delete</button>
                 </span>
               )}
             </span>
           ))}
           <button type="button" className="tab-new" title="New watchlist" data-testid="new-watchlist"
-            onClick={() => { const id = `wl-${Date.now().toString(36)}`; dispatch({ type: 'create', id, name: `List ${state.lists.length + 1}` }); setEditing(id); }}>＋</button>
+            onClick={() => { const id = `wl-${Date.now().toString(36)}`; dispatch({ type: 'create', id, name: `List ${state.lists.length + 1}` }); setEditing(id); }}>+ New list</button>
         </div>
         <div className="add-instrument">
           <select value={toAdd} onChange={(e) => setToAdd(e.target.value)} aria-label="Instrument to add">

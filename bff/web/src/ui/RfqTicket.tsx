@@ -196,7 +196,7 @@ export function RfqTicket(props: {
             <tbody>
               {ranked.length === 0 && <tr><td colSpan={6} className="muted">Waiting for quotes…</td></tr>}
               {ranked.map((r) => (
-                <tr key={r.quote.id} className={r.live ? (r.rank === 1 ? 'best' : '') : 'dead'}>
+                <tr key={r.quote.id} className={r.quote.status === 'ACCEPTED' ? 'accepted' : r.live ? (r.rank === 1 ? 'best' : '') : 'dead'}>
                   <td>{r.rank ?? '–'}</td>
                   <td>{r.quote.lpName}</td>
                   <td className="r num">{formatPrice(r.quote.price, tickSize)}</td>

@@ -2,7 +2,7 @@
 import {
   CellStyleModule, ClientSideRowModelApiModule, ClientSideRowModelModule, ColumnApiModule, CsvExportModule,
   EventApiModule, HighlightChangesModule, ModuleRegistry, NumberFilterModule, QuickFilterModule, RowApiModule,
-  RowSelectionModule, RowStyleModule, TextFilterModule, ValidationModule, colorSchemeVariable, themeQuartz,
+  RowSelectionModule, RowStyleModule, TextFilterModule, TooltipModule, ValidationModule,  colorSchemeVariable, themeQuartz,
 } from 'ag-grid-community';
 
 let registered = false;
@@ -13,7 +13,7 @@ export function registerGridModules(): void {
   ModuleRegistry.registerModules([
     ClientSideRowModelModule, ClientSideRowModelApiModule, RowApiModule, ColumnApiModule, EventApiModule,
     CsvExportModule, QuickFilterModule, TextFilterModule, NumberFilterModule, HighlightChangesModule,
-    CellStyleModule, RowStyleModule, RowSelectionModule,
+    CellStyleModule, RowStyleModule, RowSelectionModule, TooltipModule, 
     ...(import.meta.env.DEV ? [ValidationModule] : []),
   ]);
 }
@@ -27,4 +27,10 @@ export const gridTheme = themeQuartz.withPart(colorSchemeVariable).withParams({
   rowHeight: 24,
   headerHeight: 28,
   wrapperBorderRadius: 0,
+  wrapperBorder: false,
+  backgroundColor: 'var(--panel)',
+  foregroundColor: 'var(--text)',
+  borderColor: 'var(--border)',
+  headerBackgroundColor: 'var(--bg)',
+  valueChangeValueHighlightBackgroundColor: 'var(--flash)',
 });
