@@ -8,7 +8,12 @@ from eventbus.registry import REGISTRY, EventRegistry
 
 # Each domain adds its events module here (one line), so the catalogue, the contract tests and
 # every consumer see the same set of event types.
-EVENT_MODULES: tuple[str, ...] = ("eventbus.ops_events", "services.marketdata.events")
+EVENT_MODULES: tuple[str, ...] = (
+    "eventbus.ops_events",
+    "services.marketdata.events",
+    "services.rfq.event_specs",
+    "services.execution.event_specs",
+)
 
 
 def load_all() -> EventRegistry:

@@ -1,0 +1,121 @@
+"""Inbound events of the RFQ service: LP quotes, last-look decisions and executed trades."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eventbus.consumer import ConsumerSpec, Handler
+from eventbus.topics import topic_name
+from orion.common.v1.envelope_pb2 import Envelope
+from orion.execution.v1.execution_pb2 import TradeExecuted
+from orion.rfq.v1 import events_pb2 as pb
+from services.rfq.commands import Caller
+from services.rfq.domain import Rfq
+from services.rfq.handlers import MAX_ATTEMPTS, RfqDeps
+from services.rfq.mapping import quote_from_submitted
+from services.rfq.staging import stage
+from services.rfq.store import ConcurrentModification, RfqRepository
+
+log = logging.getLogger(__name__)
+GROUP = "rfq-service"
+
+
+def _caller(envelope: Envelope, actor: str) -> Caller:
+    return Caller(envelope.tenant_id, actor, envelope.correlation_id, envelope.event_id)
+
+
+async def apply_to_rfq(
+    deps: RfqDeps,
+    session: AsyncSession,
+    envelope: Envelope,
+    rfq_id: str,
+    actor: str,
+    decide: Callable[[Rfq], object],
+) -> bool:
+    """Load the RFQ, apply `decide`, stage its events; False when the RFQ is unknown here.
+
+    Runs in the consumer's transaction (with its processed_events row). A concurrent command may
+    win the version race; the row is re-read and the decision taken again.
+    """
+    repo = RfqRepository(session)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        loaded = await repo.get(envelope.tenant_id, rfq_id)
+        if loaded is None:
+            log.info("event %s for unknown RFQ %s ignored", envelope.event_type, rfq_id)
+            return False
+        decide(loaded.rfq)
+        events = loaded.rfq.pull_events()
+        if not events:
+            return True
+        seq = await stage(
+            session,
+            loaded.rfq,
+            events,
+            first_sequence=loaded.sequence + 1,
+            caller=_caller(envelope, actor),
+            env=deps.env,
+            clock=deps.clock,
+            actor=actor,
+        )
+        try:
+            await repo.save(loaded, seq)
+            return True
+        except ConcurrentModification:
+            if attempt == MAX_ATTEMPTS:
+                raise
+    return False
+
+
+def handlers(deps: RfqDeps) -> dict[str, Handler]:
+    """event_type -> handler(envelope, payload, session)."""
+
+    async def quote_submitted(env: Envelope, msg: pb.QuoteSubmitted, s: AsyncSession) -> None:
+        now = deps.clock()
+        quote = quote_from_submitted(msg, now)
+        await apply_to_rfq(
+            deps, s, env, msg.rfq_id, msg.lp_id, lambda rfq: rfq.receive_quote(quote, now)
+        )
+
+    async def last_look(env: Envelope, msg: pb.LastLookDecided, s: AsyncSession) -> None:
+        now = deps.clock()
+
+        def decide(rfq: Rfq) -> object:
+            if msg.accepted:
+                return rfq.confirm_last_look(msg.quote_id, now)
+            return rfq.reject_acceptance(msg.quote_id, msg.reason, now)
+
+        await apply_to_rfq(deps, s, env, msg.rfq_id, msg.lp_id, decide)
+
+    async def trade_executed(env: Envelope, msg: TradeExecuted, s: AsyncSession) -> None:
+        now, trade = deps.clock(), msg.trade
+        await apply_to_rfq(
+            deps,
+            s,
+            env,
+            trade.rfq_id,
+            "execution-service",
+            lambda rfq: rfq.mark_traded(trade.trade_id, trade.quote_id, now),
+        )
+
+    return {
+        "QuoteSubmitted": quote_submitted,
+        "LastLookDecided": last_look,
+        "TradeExecuted": trade_executed,
+    }
+
+
+def consumer_spec(deps: RfqDeps) -> ConsumerSpec:
+    """One group reading quotes and trades; dispatch by event type, others are skipped."""
+    table = handlers(deps)
+
+    async def dispatch(envelope: Envelope, payload: Any, session: AsyncSession) -> None:
+        handler = table.get(envelope.event_type)
+        if handler is not None:
+            await handler(envelope, payload, session)
+
+    topics = [topic_name("rfq.quotes.v1", deps.env), topic_name("execution.trades.v1", deps.env)]
+    return ConsumerSpec(name=GROUP, topics=topics, handler=dispatch)
