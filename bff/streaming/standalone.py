@@ -1,0 +1,40 @@
+"""A streaming server wired from settings: hub fed by the log, snapshots from the read model."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bff.streaming.app import StreamingServer, allow_all, bearer_authenticator
+from bff.streaming.feed import BusTickFeed, ReaderSnapshotSource
+from bff.streaming.hub import HubConfig, MarketDataHub
+from bff.streaming.metrics import register
+from core.settings import Settings
+from eventbus.factory import create_bus
+from eventbus.readmodel import ReadModelStore
+from services.marketdata.bootstrap import create_store
+from services.marketdata.snapshot import SnapshotReader
+
+
+def build(
+    settings: Settings,
+    *,
+    auth: bool = True,
+    config: HubConfig | None = None,
+    store: ReadModelStore | None = None,
+    export_metrics: bool = False,
+) -> StreamingServer:
+    reader = SnapshotReader(store or create_store(settings))
+    hub = MarketDataHub(ReaderSnapshotSource(reader), config)
+    if export_metrics:
+        register(hub.stats, hub)
+    bus = create_bus(settings, client_id="bff-streaming")
+    feed = BusTickFeed(bus, settings.env, hub)
+
+    async def run_feed(stop: asyncio.Event) -> None:
+        await bus.start()
+        try:
+            await feed.run(stop)
+        finally:
+            await bus.stop()
+
+    return StreamingServer(hub, bearer_authenticator if auth else allow_all, [run_feed])
