@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from jsonschema import Draft202012Validator, ValidationError
 
+from core.settings import REPO_ROOT
 from eventbus.bus import ConsumedRecord, TopicPartition
 from eventbus.catalog import CATALOG_DIR, render, stale
 from eventbus.embedded import EmbeddedBus
@@ -156,3 +160,28 @@ def test_checked_in_catalogue_matches_the_registry() -> None:
     }
     assert listed == {(s.event_type, s.version, f"<env>.{s.topic}") for s in SPECS}
     assert render() == render()
+
+
+def _buf_breaking(proto_dir: Path) -> subprocess.CompletedProcess[str]:
+    buf = Path(sys.executable).parent / "buf"
+    against = f"{REPO_ROOT / '.git'}#ref=HEAD,subdir=proto"
+    return subprocess.run(
+        [str(buf), "breaking", str(proto_dir), "--against", against],
+        cwd=proto_dir.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_buf_breaking_refuses_renumbering_an_envelope_field(tmp_path: Path) -> None:
+    shutil.copytree(REPO_ROOT / "proto", tmp_path / "proto")
+    shutil.copy(REPO_ROOT / "buf.yaml", tmp_path / "buf.yaml")
+    envelope = tmp_path / "proto" / "orion" / "common" / "v1" / "envelope.proto"
+    source = envelope.read_text()
+    assert _buf_breaking(tmp_path / "proto").returncode == 0
+    envelope.write_text(source.replace("string traceparent = 12;", "string traceparent = 13;"))
+    result = _buf_breaking(tmp_path / "proto")
+    assert result.returncode != 0
+    assert "traceparent" in result.stdout + result.stderr
