@@ -7,6 +7,7 @@ import typer
 from core.cli import audit as audit_cli
 from core.cli import dev_tools, platform
 from core.cli import events as events_cli
+from core.cli import gateway as gateway_cli
 from core.cli import identity as identity_cli
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ platform.register(app)
 dev_tools.register(app)
 audit_cli.register(app)
 events_cli.register(app)
+gateway_cli.register(app)
 identity_cli.register(app)
 
 
