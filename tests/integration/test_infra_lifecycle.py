@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from infra.local import procs
@@ -41,10 +44,9 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return {**env, **PORTS, "ORION_HOME": str(home), **extra}
 
 
-def _orion(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ORION), "infra", *args], env=env, capture_output=True, text=True, timeout=300
-    )
+def _orion(env: dict[str, str], *args: str, top: bool = False) -> subprocess.CompletedProcess[str]:
+    cmd = [str(ORION), *args] if top else [str(ORION), "infra", *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def _rows(output: str) -> dict[str, list[str]]:
@@ -88,6 +90,14 @@ def test_up_twice_then_down_leaves_nothing_and_status_tells_the_truth(home: Path
         assert second.returncode == 0, second.stdout + second.stderr
         assert "nothing to start" in second.stdout
         assert [int(row[1]) for row in _rows(second.stdout).values()] == pids
+
+        # `orion test` calls up() then down() in one process: re-used servers must survive it.
+        code = "from infra.local import manager as m; assert m.up() == 0; assert m.down() == 0"
+        reuse = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True
+        )
+        assert reuse.returncode == 0, reuse.stdout + reuse.stderr
+        assert [int(row[1]) for row in _rows(_orion(env, "status").stdout).values()] == pids
     finally:
         down = _orion(env, "down")
     assert down.returncode == 0, down.stdout + down.stderr
@@ -111,3 +121,50 @@ def test_failed_start_prints_the_log_tail_exits_non_zero_and_leaves_external_ser
     assert rows["postgres"][1:] == ["-", "yes", "external"]
     assert rows["redis"][1:3] == ["-", "no"]
     assert _processes_mentioning(str(home)) == []
+
+
+def _platform_pids(env: dict[str, str]) -> dict[str, str]:
+    lines = _orion(env, "ps", top=True).stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("PROCESS"))
+    return {cols[0]: cols[1] for cols in (line.split() for line in lines[start + 1 :])}
+
+
+def _wait_for(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_orion_up_supervises_restarts_a_crashed_process_and_down_stops_everything(
+    home: Path,
+) -> None:
+    env = _env(home, ORION_HTTP_PORT="28000", ORION_REFDATA_ADDR="127.0.0.1:28061")
+    try:
+        first = _orion(env, "up", top=True)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert httpx.get("http://127.0.0.1:28000/healthz", timeout=5).status_code == 200
+        assert _orion(env, "ps", top=True).returncode == 0
+        before = _platform_pids(env)
+        os.kill(int(before["bff"]), signal.SIGKILL)
+        assert _wait_for(
+            lambda: (
+                _platform_pids(env)["bff"] not in ("-", before["bff"])
+                and _orion(env, "ps", top=True).returncode == 0
+            ),
+            60,
+        ), _orion(env, "ps", top=True).stdout
+        again = _orion(env, "up", top=True)
+        assert again.returncode == 0, again.stdout + again.stderr
+        after = _platform_pids(env)
+        assert after["supervisor"] == before["supervisor"]
+        assert after["refdata"] == before["refdata"]
+        platform = [int(pid) for pid in after.values()]
+    finally:
+        down = _orion(env, "down", top=True)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert [pid for pid in platform if procs.cmdline(pid) is not None] == []
+    assert _orion(env, "ps", top=True).returncode == 1
+    _assert_all_down(env, home, [])
