@@ -10,7 +10,9 @@ from typing import Any
 import uuid_utils
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from core.logging import correlation_id_var, tenant_id_var
 from eventbus.bus import ConsumedRecord, EventBus, OutgoingRecord, RecordMetadata
@@ -57,6 +59,12 @@ def current_traceparent() -> str:
     if not ctx.is_valid:
         return ""
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+
+
+def trace_context(envelope: Envelope) -> otel_context.Context:
+    """OpenTelemetry context whose parent is the producer's span, for the consumer's span."""
+    carrier = {"traceparent": envelope.traceparent} if envelope.traceparent else {}
+    return TraceContextTextMapPropagator().extract(carrier)
 
 
 def _context_value(explicit: str | None, var_value: str | None, name: str) -> str:

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from core.logging import correlation_id_var, tenant_id_var
 from eventbus.bus import ConsumedRecord, OutgoingRecord
-from eventbus.envelope import build_envelope, decode, encode_event, to_record
+from eventbus.envelope import build_envelope, decode, encode_event, to_record, trace_context
 from eventbus.errors import (
     DecodeError,
     MissingContextError,
@@ -149,3 +149,16 @@ def test_unknown_fields_in_envelope_and_payload_are_ignored() -> None:
     assert decoded.payload.probe_id == "p"
     assert decoded.payload.seq == 2
     assert isinstance(decoded.envelope, Envelope)
+
+
+def test_consumer_span_continues_the_producer_trace() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("publish") as span:
+        env = build_envelope(
+            ProbeEmitted(probe_id="p"), sequence=1, tenant_id="t", correlation_id="c"
+        )
+        producer = span.get_span_context()
+    with tracer.start_as_current_span("consume", context=trace_context(env)) as child:
+        assert child.get_span_context().trace_id == producer.trace_id
+        assert child.parent is not None
+        assert child.parent.span_id == producer.span_id
