@@ -63,8 +63,8 @@ async def make_feed(options: RunOptions, clock: Clock) -> FeedConnector:
     if options.source == "replay":
         if options.dataset is None:
             raise ValueError("replay needs a dataset path")
-        path = options.dataset.resolve()
-        dataset = decode(await LocalDirectoryStore(path.parent).get(path.name))
+        store = LocalDirectoryStore(options.dataset.parent)
+        dataset = decode(await store.get(options.dataset.name))
         return ReplayFeed(dataset, clock, options.speed, loop=options.loop)
     config = SimulatorConfig(seed=options.seed, rate_scale=options.rate_scale)
     return SimulatedFeed(QuoteSimulator(clock.now_ns(), SEEDED_INSTRUMENTS, config), clock)
