@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -121,3 +121,32 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def create_database(url: str, name: str) -> str:
+    """Create an empty Postgres database next to `url`'s; returns its URL (tests, benchmarks)."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"database name {name!r} must be alphanumeric with underscores")
+    base = Database.from_url(url)
+    conn = await asyncpg.connect(base.asyncpg_dsn())
+    await base.dispose()
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return str(make_url(url).set(database=name).render_as_string(hide_password=False))
+
+
+async def drop_database(url: str, name: str) -> None:
+    """Drop a database created by `create_database`, closing its other connections first."""
+    import asyncpg
+
+    base = Database.from_url(url)
+    conn = await asyncpg.connect(base.asyncpg_dsn())
+    await base.dispose()
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

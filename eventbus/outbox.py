@@ -167,7 +167,7 @@ class UnitOfWork:
         session = self.session
         if self._pending and self._db.is_postgres:
             # Delivered by Postgres only if and when the transaction commits.
-            await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            await (await session.connection()).execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         await session.commit()
         self.committed = True
         if self._pending:

@@ -27,10 +27,9 @@ Clock = Callable[[], datetime]
 # First key of the two-key advisory locks that give a relay exclusive use of a shard.
 _LOCK_CLASS = 0x0B0C
 
-_CLAIM_SHARDS = text(
-    "SELECT s FROM (SELECT s FROM generate_series(0, :last) AS s ORDER BY random()) AS shards "
-    "WHERE pg_try_advisory_xact_lock(:cls, s) LIMIT :n"
-).bindparams(cls=_LOCK_CLASS)
+# One shard per statement: Postgres evaluates a lock function in a WHERE clause for every
+# candidate row, whatever the LIMIT, so a set-based claim would take every free shard.
+_LOCK_SHARD = text("SELECT pg_try_advisory_xact_lock(:cls, :shard)").bindparams(cls=_LOCK_CLASS)
 _SELECT_PG = text(
     "SELECT id, topic, key, value, headers FROM outbox_events "
     "WHERE published_at IS NULL AND shard IN :shards ORDER BY id LIMIT :n "
@@ -88,8 +87,12 @@ class OutboxRelay:
     async def _claim(self, conn: AsyncConnection) -> Sequence[Any]:
         if not self._db.is_postgres:
             return (await conn.execute(_SELECT_SQLITE, {"n": self._batch_size})).all()
-        claim = {"last": OUTBOX_SHARDS - 1, "n": self._max_shards}
-        shards = [int(s) for s in (await conn.execute(_CLAIM_SHARDS, claim)).scalars()]
+        shards: list[int] = []
+        for shard in random.sample(range(OUTBOX_SHARDS), OUTBOX_SHARDS):
+            if (await conn.execute(_LOCK_SHARD, {"shard": shard})).scalar_one():
+                shards.append(shard)
+                if len(shards) >= self._max_shards:
+                    break
         if not shards:
             return []
         params = {"shards": shards, "n": self._batch_size}

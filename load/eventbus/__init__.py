@@ -1,0 +1,1 @@
+"""Helpers shared by the event-backbone benchmark and its crash / integration tests."""
