@@ -1,0 +1,130 @@
+"""Execution: QuoteAccepted → one trade row + TradeExecuted in the outbox, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eventbus.consumer import ConsumerSpec
+from eventbus.envelope import build_envelope, to_record
+from eventbus.outbox import NOTIFY_CHANNEL, OutboxEvent, encode_headers, shard_of
+from eventbus.topics import topic_name
+from orion.common.v1.envelope_pb2 import Envelope
+from orion.execution.v1.execution_pb2 import Trade as TradePb
+from orion.execution.v1.execution_pb2 import TradeExecuted
+from orion.rfq.v1 import rfq_pb2
+from orion.rfq.v1.events_pb2 import QuoteAccepted
+from services.audit.chain import AuditEntry
+from services.audit.store import append_in
+from services.execution.domain import Acceptance, Side, Trade, execute
+from services.execution.store import insert_once
+
+PRODUCER = "execution-service"
+GROUP = "execution-service"
+Clock = Callable[[], datetime]
+_SIDES = {rfq_pb2.SIDE_BUY: Side.BUY, rfq_pb2.SIDE_SELL: Side.SELL}
+
+
+def acceptance_of(envelope: Envelope, msg: QuoteAccepted) -> Acceptance:
+    q = msg.quote
+    return Acceptance(
+        tenant_id=envelope.tenant_id,
+        rfq_id=msg.rfq_id,
+        quote_id=q.quote_id,
+        instrument_id=msg.instrument_id,
+        side=_SIDES[msg.side],
+        quantity=Decimal(q.quantity),
+        price=Decimal(q.price),
+        requester_id=msg.requester_id,
+        lp_id=q.lp_id,
+        venue_id=msg.venue_id or None,
+        accepted_at=msg.accepted_at.ToDatetime(tzinfo=UTC),
+    )
+
+
+def trade_pb(trade: Trade) -> TradePb:
+    side = rfq_pb2.SIDE_BUY if trade.side is Side.BUY else rfq_pb2.SIDE_SELL
+    msg = TradePb(
+        trade_id=trade.trade_id,
+        tenant_id=trade.tenant_id,
+        rfq_id=trade.rfq_id,
+        quote_id=trade.quote_id,
+        instrument_id=trade.instrument_id,
+        side=side,
+        quantity=str(trade.quantity),
+        price=str(trade.price),
+        buyer_id=trade.buyer_id,
+        seller_id=trade.seller_id,
+        venue_id=trade.venue_id,
+        requester_id=trade.requester_id,
+        lp_id=trade.lp_id,
+    )
+    msg.accepted_at.FromDatetime(trade.accepted_at)
+    msg.executed_at.FromDatetime(trade.executed_at)
+    return msg
+
+
+async def record_trade(
+    session: AsyncSession, envelope: Envelope, trade: Trade, *, env: str, clock: Clock
+) -> None:
+    """Stage TradeExecuted (sequence 1: a trade has exactly one fact) and its audit record."""
+    out = build_envelope(
+        TradeExecuted(trade=trade_pb(trade)),
+        sequence=1,
+        tenant_id=trade.tenant_id,
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.event_id,
+        producer=PRODUCER,
+        clock=clock,
+    )
+    record = to_record(out, env=env)
+    session.add(
+        OutboxEvent(
+            event_id=out.event_id,
+            tenant_id=trade.tenant_id,
+            topic=record.topic,
+            key=record.key,
+            value=record.value,
+            headers=encode_headers(record.headers),
+            shard=shard_of(record.key),
+            created_at=clock(),
+        )
+    )
+    entry = AuditEntry(
+        tenant_id=trade.tenant_id,
+        actor=PRODUCER,
+        action="TradeExecuted",
+        occurred_at=trade.executed_at,
+        correlation_id=envelope.correlation_id,
+        component=PRODUCER,
+        entity_type="trade",
+        entity_id=trade.trade_id,
+        outcome="executed",
+        details={
+            "rfq_id": trade.rfq_id,
+            "quote_id": trade.quote_id,
+            "price": str(trade.price),
+            "quantity": str(trade.quantity),
+        },
+    )
+    await append_in(session, [entry])
+    if session.get_bind().dialect.name == "postgresql":
+        conn = await session.connection()
+        await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def consumer_spec(env: str, clock: Clock) -> ConsumerSpec:
+    """Consumes QuoteAccepted; the trade row's unique key makes any redelivery a no-op."""
+
+    async def handle(envelope: Envelope, payload: object, session: AsyncSession) -> None:
+        if envelope.event_type != "QuoteAccepted" or not isinstance(payload, QuoteAccepted):
+            return
+        trade = execute(acceptance_of(envelope, payload), clock())
+        if await insert_once(session, trade):
+            await record_trade(session, envelope, trade, env=env, clock=clock)
+
+    return ConsumerSpec(name=GROUP, topics=[topic_name("rfq.lifecycle.v1", env)], handler=handle)
