@@ -12,5 +12,7 @@ export default defineConfig({
     environment: 'node',
     include: ['tests/**/*.test.ts'],
     pool: 'threads',
+    // graphql-ws's server helper (used by the real-socket test) must share the test's graphql module.
+    server: { deps: { inline: ['graphql-ws'] } },
   },
 });

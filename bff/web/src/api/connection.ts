@@ -217,7 +217,8 @@ export class ConnectionManager {
     }
     const client = this.client;
     this.client = null;
-    if (client) void client.dispose();
+    // graphql-ws's dispose() rejects when the socket closed before the ack: nothing left to clean up then.
+    if (client) void Promise.resolve(client.dispose()).catch(() => undefined);
   }
 
   private cancelRetry(): void {

@@ -2,10 +2,12 @@
 import { createClient } from 'graphql-ws';
 import type { WsClientFactory, WsClientLike } from './connection';
 
-export function graphqlWsFactory(url: string): WsClientFactory {
+/** `webSocketImpl` is for Node (tests); browsers use their own WebSocket. */
+export function graphqlWsFactory(url: string, webSocketImpl?: unknown): WsClientFactory {
   return (hooks): WsClientLike => {
     const client = createClient({
       url,
+      ...(webSocketImpl ? { webSocketImpl } : {}),
       lazy: false,
       retryAttempts: 0,
       keepAlive: 10_000,
