@@ -15,6 +15,7 @@ from aiokafka.errors import (
     IllegalStateError,
     KafkaConnectionError,
     KafkaError,
+    KafkaTimeoutError,
     RebalanceInProgressError,
 )
 
@@ -36,6 +37,13 @@ def _topic_configs(spec: TopicSpec) -> dict[str, str]:
     configs = {"cleanup.policy": "compact" if spec.compacted else "delete"}
     configs["retention.ms"] = "-1" if spec.retention_ms is None else str(spec.retention_ms)
     return configs
+
+
+def _translate(exc: KafkaError, what: str) -> EventBusError:
+    """Kafka's transient errors become RetryableError (BusUnavailable); others stay fatal."""
+    if isinstance(exc, KafkaConnectionError | KafkaTimeoutError) or exc.retriable:
+        return BusUnavailable(f"{what}: {exc!r}")
+    return EventBusError(f"{what}: {exc!r}")
 
 
 class KafkaBus:
@@ -101,8 +109,8 @@ class KafkaBus:
                     for s in specs
                 ]
             )
-        except KafkaConnectionError as exc:
-            raise BusUnavailable(f"Kafka at {self.bootstrap} is unreachable: {exc}") from exc
+        except KafkaError as exc:
+            raise _translate(exc, f"Kafka at {self.bootstrap} is unreachable") from exc
         finally:
             await admin.close()
         failed = [
@@ -112,7 +120,15 @@ class KafkaBus:
             raise EventBusError(f"could not create topics (topic, Kafka error code): {failed}")
 
     async def publish(self, record: OutgoingRecord) -> RecordMetadata:
-        return (await self.publish_batch([record]))[0]
+        try:
+            ack = await self.producer.send_and_wait(
+                record.topic, record.value, key=record.key, headers=list(record.headers)
+            )
+        except KafkaError as exc:
+            raise _translate(exc, f"publish to {record.topic}") from exc
+        meta = RecordMetadata(ack.topic, ack.partition, ack.offset)
+        metrics.record_published([meta])
+        return meta
 
     async def publish_batch(self, records: Sequence[OutgoingRecord]) -> list[RecordMetadata]:
         """Queue all records (per-partition order kept by the idempotent producer), await acks."""
@@ -122,8 +138,8 @@ class KafkaBus:
                 for r in records
             ]
             acks = await asyncio.gather(*futures)
-        except KafkaConnectionError as exc:
-            raise BusUnavailable(f"Kafka at {self.bootstrap}: {exc}") from exc
+        except KafkaError as exc:
+            raise _translate(exc, f"publish batch of {len(records)}") from exc
         metas = [RecordMetadata(a.topic, a.partition, a.offset) for a in acks]
         metrics.record_published(metas)
         return metas
