@@ -117,7 +117,7 @@ async def record_trade(
         await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
-def consumer_spec(env: str, clock: Clock) -> ConsumerSpec:
+def consumer_spec(env: str, clock: Clock, group: str = GROUP) -> ConsumerSpec:
     """Consumes QuoteAccepted; the trade row's unique key makes any redelivery a no-op."""
 
     async def handle(envelope: Envelope, payload: object, session: AsyncSession) -> None:
@@ -127,4 +127,4 @@ def consumer_spec(env: str, clock: Clock) -> ConsumerSpec:
         if await insert_once(session, trade):
             await record_trade(session, envelope, trade, env=env, clock=clock)
 
-    return ConsumerSpec(name=GROUP, topics=[topic_name("rfq.lifecycle.v1", env)], handler=handle)
+    return ConsumerSpec(name=group, topics=[topic_name("rfq.lifecycle.v1", env)], handler=handle)

@@ -108,7 +108,7 @@ def handlers(deps: RfqDeps) -> dict[str, Handler]:
     }
 
 
-def consumer_spec(deps: RfqDeps) -> ConsumerSpec:
+def consumer_spec(deps: RfqDeps, group: str = GROUP) -> ConsumerSpec:
     """One group reading quotes and trades; dispatch by event type, others are skipped."""
     table = handlers(deps)
 
@@ -118,4 +118,4 @@ def consumer_spec(deps: RfqDeps) -> ConsumerSpec:
             await handler(envelope, payload, session)
 
     topics = [topic_name("rfq.quotes.v1", deps.env), topic_name("execution.trades.v1", deps.env)]
-    return ConsumerSpec(name=GROUP, topics=topics, handler=dispatch)
+    return ConsumerSpec(name=group, topics=topics, handler=dispatch)
