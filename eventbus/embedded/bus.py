@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from typing import TypeVar
 
 from eventbus import metrics
 from eventbus.bus import ConsumerConfig, OutgoingRecord, RecordMetadata, TopicSpec
+from eventbus.embedded import hub as hubs
 from eventbus.embedded.consumer import EmbeddedConsumer
 from eventbus.embedded.groups import GroupCoordinator
 from eventbus.embedded.store import LogStore
@@ -36,11 +36,9 @@ class EmbeddedBus:
         self._executor: ThreadPoolExecutor | None = None
         self._store: LogStore | None = None
         self._topics: dict[str, int] = {}
-        self._groups: dict[str, GroupCoordinator] = {}
+        self._hub: hubs.Hub | None = None
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
-        self._member_ids = itertools.count(1)
 
     async def start(self) -> None:
         if self._executor is not None:
@@ -48,6 +46,7 @@ class EmbeddedBus:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orion-eventlog")
         self._store = await self.run(lambda: LogStore(self.path))
         self._topics = await self.run(self.store.topics)
+        self._hub = hubs.acquire(self.path)
 
     async def stop(self) -> None:
         if self._executor is None:
@@ -58,6 +57,8 @@ class EmbeddedBus:
         self._executor.shutdown(wait=True)
         self._executor, self._store = None, None
         self.notify()
+        hubs.release(self.path)
+        self._hub = None
 
     @property
     def store(self) -> LogStore:
@@ -74,13 +75,19 @@ class EmbeddedBus:
         except sqlite3.OperationalError as exc:
             raise BusUnavailable(f"embedded log {self.path}: {exc}") from exc
 
+    @property
+    def hub(self) -> hubs.Hub:
+        if self._hub is None:
+            raise BusUnavailable(f"embedded log {self.path} is not started")
+        return self._hub
+
     def notify(self) -> None:
-        """Wake every waiting consumer (new records or a rebalance)."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        """Wake every waiting consumer of this file in this process (new records, rebalance)."""
+        if self._hub is not None:
+            self._hub.notify()
 
     def changed(self) -> asyncio.Event:
-        return self._changed
+        return self.hub.changed()
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> None:
         await self.run(lambda: self.store.create_topics(specs))
@@ -127,10 +134,10 @@ class EmbeddedBus:
             self.notify()
 
     def group(self, group_id: str) -> GroupCoordinator:
-        return self._groups.setdefault(group_id, GroupCoordinator())
+        return self.hub.group(group_id)
 
     def next_member_id(self, client_id: str) -> str:
-        return f"{client_id}-{next(self._member_ids):06d}"
+        return self.hub.next_member_id(client_id)
 
     def consumer(self, config: ConsumerConfig) -> EmbeddedConsumer:
         return EmbeddedConsumer(self, config)

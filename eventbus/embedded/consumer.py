@@ -21,7 +21,7 @@ class EmbeddedConsumer:
     def __init__(self, bus: EmbeddedBus, config: ConsumerConfig) -> None:
         self._bus = bus
         self._config = config
-        self._member_id = bus.next_member_id(config.client_id)
+        self._member_id = ""
         self._generation = -1
         self._positions: dict[TopicPartition, int] = {}
         self._rewind = False
@@ -33,6 +33,7 @@ class EmbeddedConsumer:
         if self._running:
             return
         partitions = {t: await self._bus.partitions(t) for t in self._config.topics}
+        self._member_id = self._bus.next_member_id(self._config.client_id)
         self._bus.group(self._config.group_id).join(
             self._member_id, self._config.topics, partitions
         )
@@ -45,9 +46,10 @@ class EmbeddedConsumer:
         if not self._running:
             return
         self._running = False
-        self._bus.group(self._config.group_id).leave(self._member_id)
         self._positions.clear()
-        self._bus.notify()
+        with contextlib.suppress(BusUnavailable):  # the bus stopped first: the group is gone
+            self._bus.group(self._config.group_id).leave(self._member_id)
+            self._bus.notify()
 
     def assignment(self) -> set[TopicPartition]:
         """The group's current share for this member (positions follow at the next poll)."""

@@ -13,7 +13,7 @@ import pytest
 
 from core.settings import REPO_ROOT, Profile, Settings
 from eventbus.bus import ConsumerConfig, OutgoingRecord, TopicPartition, TopicSpec
-from eventbus.embedded import EmbeddedBus
+from eventbus.embedded import EmbeddedBus, partition_for
 from eventbus.errors import BusUnavailable, CommitFailed, UnknownTopic
 from eventbus.factory import create_bus
 from eventbus.kafka import KafkaBus
@@ -136,3 +136,29 @@ async def test_kafka_bus_reports_an_unreachable_broker_as_bus_unavailable() -> N
     bus = KafkaBus("127.0.0.1:9", request_timeout_ms=2000)  # discard port: nothing listens
     with pytest.raises(BusUnavailable, match="unreachable"):
         await bus.start()
+
+
+async def test_two_bus_instances_on_one_file_share_groups_and_wake_ups(tmp_path: Path) -> None:
+    # `orion dev` runs several services in one process, each may create its own bus.
+    one, two = await _bus(tmp_path / "log.db"), await _bus(tmp_path / "log.db")
+    two.poll_interval_s = 10.0
+    first = one.consumer(ConsumerConfig("shared", [TOPIC]))
+    second = two.consumer(ConsumerConfig("shared", [TOPIC]))
+    await first.start()
+    await second.start()
+    assert len(first.assignment() | second.assignment()) == 4
+    assert not first.assignment() & second.assignment()
+    target = next(iter(second.assignment()))
+    key = next(
+        k for k in (b"k%d" % i for i in range(100)) if partition_for(k, 4) == target.partition
+    )
+    waiting = asyncio.create_task(second.poll(8000))
+    await asyncio.sleep(0.05)
+    started = time.perf_counter()
+    await one.publish(OutgoingRecord(TOPIC, key, b"v"))
+    assert [r.value for r in await asyncio.wait_for(waiting, 5)] == [b"v"]
+    assert time.perf_counter() - started < 1.0
+    for c in (first, second):
+        await c.stop()
+    await one.stop()
+    await two.stop()
