@@ -1,0 +1,200 @@
+"""Market-data fan-out benchmark: hub vs default Strawberry path, side by side, one run.
+
+Starts `python -m services.marketdata` (simulated ticks -> Kafka) and one BFF streaming process
+(`python -m bff.streaming`, both paths in the same process), then for each session count runs
+the Go client (load/marketdata/wsload) against /graphql/stream (hub) and /graphql (Strawberry),
+sampling the BFF's CPU and RSS from /proc. Bounded: every phase has a ramp timeout and a fixed
+window; every process started here is stopped by PID. 127.0.0.1 only.
+
+    .venv/bin/python load/marketdata/bench.py --sessions 100,1000,5000 --window 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+GO_DIR = ROOT / "load" / "marketdata" / "wsload"
+REPORT = ROOT / "load" / "reports" / "marketdata.md"
+POOL = (
+    "FX.EURUSD,FX.GBPUSD,FX.USDJPY,FX.AUDUSD,FX.USDCAD,FX.USDCHF,FX.NZDUSD,FX.EURGBP,FX.EURJPY,"
+    "FX.USDMXN,FX.USDCNH,RATES.UST10Y,RATES.UST2Y,CREDIT.CDXIG5Y"
+)
+PATHS = {"hub": "/graphql/stream", "strawberry": "/graphql"}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+
+
+def start(name: str, args: list[str], env: dict[str, str], log: Path) -> Proc:
+    with log.open("wb") as out:
+        popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Proc(name, popen)
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - 127.0.0.1 only
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"{url} did not come up")
+
+
+def hub_stats(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as resp:  # noqa: S310
+        data: dict[str, Any] = json.loads(resp.read())
+        return data
+
+
+def phase(
+    bff: Proc, binary: Path, port: int, path: str, sessions: int, window: int
+) -> dict[str, Any]:
+    rss_before = bff.rss_mb()
+    args = [
+        str(binary),
+        "-url",
+        f"ws://127.0.0.1:{port}{PATHS[path]}",
+        "-sessions",
+        str(sessions),
+        "-duration",
+        f"{window}s",
+        "-instruments",
+        POOL,
+        "-per-session",
+        "10",
+        "-selections",
+        "20",
+        "-ramp-rate",
+        "500",
+        "-ramp-timeout",
+        "120s",
+    ]
+    client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The client prints one JSON line at the end; sample the BFF during its measurement window.
+    samples: list[tuple[float, float, float]] = []
+    while client.poll() is None:
+        samples.append((time.monotonic(), bff.cpu_s(), bff.rss_mb()))
+        time.sleep(0.5)
+    out, err = client.communicate()
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    window_samples = samples[-int(window * 2) - 1 :]
+    (t0, c0, _), (t1, c1, rss_after) = window_samples[0], window_samples[-1]
+    result.update(
+        path=path,
+        bff_cpu_cores=(c1 - c0) / (t1 - t0) if t1 > t0 else 0.0,
+        rss_before_mb=rss_before,
+        rss_peak_mb=max(s[2] for s in samples),
+        client_stderr=err.decode()[-300:],
+    )
+    connected = max(result["connected"], 1)
+    result["rss_per_session_kb"] = (result["rss_peak_mb"] - rss_before) * 1024 / connected
+    cores = max(result["bff_cpu_cores"], 1e-6)
+    result["deliveries_per_core"] = result["deliveries_per_s"] / cores
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", default="100,1000,5000")
+    parser.add_argument("--window", type=int, default=15)
+    parser.add_argument("--port", type=int, default=8011)
+    parser.add_argument("--rate-scale", default="4")
+    parser.add_argument("--paths", default="hub,strawberry")
+    args = parser.parse_args()
+
+    binary = Path("/tmp/orion-wsload")
+    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=GO_DIR, check=True)
+    env = {
+        **os.environ,
+        "ORION_PROFILE": "real",
+        "ORION_ENV": "mdbench",
+        "ORION_LOG_LEVEL": "ERROR",
+        "ORION_MARKETDATA_ADDR": "127.0.0.1:0",
+    }
+    logs = Path("/tmp")
+    py = str(ROOT / ".venv" / "bin" / "python")
+    md = start(
+        "marketdata",
+        [
+            py,
+            "-c",
+            "import asyncio; from services.marketdata.__main__ import serve; "
+            "from services.marketdata.bootstrap import RunOptions; "
+            f"asyncio.run(serve(RunOptions(rate_scale={float(args.rate_scale)})))",
+        ],
+        env,
+        logs / "bench-marketdata.log",
+    )
+    bff = start(
+        "bff", [py, "-m", "bff.streaming", str(args.port), "--no-auth"], env, logs / "bench-bff.log"
+    )
+    results: list[dict[str, Any]] = []
+    try:
+        wait_http(f"http://127.0.0.1:{args.port}/stats")
+        time.sleep(3)
+        for sessions in (int(s) for s in args.sessions.split(",")):
+            for path in args.paths.split(","):
+                result = phase(bff, binary, args.port, path, sessions, args.window)
+                result["hub"] = hub_stats(args.port)
+                print(
+                    json.dumps({k: v for k, v in result.items() if k != "client_stderr"}),
+                    flush=True,
+                )
+                results.append(result)
+                time.sleep(3)  # let sessions close before the next phase
+    finally:
+        bff.stop()
+        md.stop()
+    write_report(results, args)
+
+
+def write_report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    raw = ROOT / "load" / "reports" / "marketdata-raw.json"
+    raw.write_text(json.dumps(results, indent=1))
+    print(f"raw results: {raw}", file=sys.stderr)
+
+
+def machine() -> str:
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return f"{os.cpu_count()} cores, {int(mem) // 1024 // 1024} GiB RAM, {platform.platform()}"
+
+
+if __name__ == "__main__":
+    main()

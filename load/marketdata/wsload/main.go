@@ -1,0 +1,223 @@
+// Command wsload opens N graphql-transport-ws sessions subscribed to marketData and measures
+// deliveries/s and ingest->client latency (client receive time minus tick receivedAtMs).
+// Bounded: -duration of measurement after all sessions are up, -ramp-timeout for connecting.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+const query = `subscription($ids: [String!]) { marketData(instrumentIds: $ids) {
+  kind seq ticks { instrumentId bid ask sequence receivedAtMs } } }`
+
+type tick struct {
+	InstrumentID string  `json:"instrumentId"`
+	Sequence     int64   `json:"sequence"`
+	ReceivedAtMs float64 `json:"receivedAtMs"`
+}
+
+type message struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Payload struct {
+		Data struct {
+			MarketData struct {
+				Kind  string `json:"kind"`
+				Seq   int64  `json:"seq"`
+				Ticks []tick `json:"ticks"`
+			} `json:"marketData"`
+		} `json:"data"`
+	} `json:"payload"`
+}
+
+// histogram of latency in 1 ms buckets up to 60 s; lock-free increments.
+type histogram struct{ buckets [60001]atomic.Int64 }
+
+func (h *histogram) observe(ms float64) {
+	i := int(ms)
+	if i < 0 {
+		i = 0
+	}
+	if i > 60000 {
+		i = 60000
+	}
+	h.buckets[i].Add(1)
+}
+
+func (h *histogram) quantiles(qs ...float64) ([]float64, int64) {
+	var total int64
+	counts := make([]int64, len(h.buckets))
+	for i := range h.buckets {
+		counts[i] = h.buckets[i].Load()
+		total += counts[i]
+	}
+	out := make([]float64, len(qs))
+	for j, q := range qs {
+		target := int64(q * float64(total))
+		var seen int64
+		for i, c := range counts {
+			seen += c
+			if seen >= target && total > 0 {
+				out[j] = float64(i + 1)
+				break
+			}
+		}
+	}
+	return out, total
+}
+
+type stats struct {
+	measuring  atomic.Bool
+	deliveries atomic.Int64
+	ticks      atomic.Int64
+	gaps       atomic.Int64
+	resyncs    atomic.Int64
+	errors     atomic.Int64
+	connected  atomic.Int64
+	lat        histogram
+}
+
+func session(ctx context.Context, url string, ids []string, st *stats, up *sync.WaitGroup) {
+	var once sync.Once
+	done := func() { once.Do(up.Done) }
+	defer done()
+	dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	conn, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	cancel()
+	if err != nil {
+		if st.errors.Add(1) == 1 {
+			fmt.Fprintln(os.Stderr, "dial:", err)
+		}
+		return
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(1 << 22)
+	write := func(v any) error {
+		b, _ := json.Marshal(v)
+		return conn.Write(ctx, websocket.MessageText, b)
+	}
+	if write(map[string]any{"type": "connection_init", "payload": map[string]any{}}) != nil {
+		st.errors.Add(1)
+		return
+	}
+	sub := map[string]any{"type": "subscribe", "id": "md", "payload": map[string]any{
+		"query": query, "variables": map[string]any{"ids": ids}}}
+	lastSeq := int64(-1)
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			if ctx.Err() == nil && st.errors.Add(1) == 1 {
+				fmt.Fprintln(os.Stderr, "read:", err)
+			}
+			return
+		}
+		now := float64(time.Now().UnixNano()) / 1e6
+		var m message
+		if json.Unmarshal(data, &m) != nil {
+			st.errors.Add(1)
+			continue
+		}
+		switch m.Type {
+		case "connection_ack":
+			if write(sub) != nil {
+				st.errors.Add(1)
+				return
+			}
+		case "ping":
+			_ = write(map[string]any{"type": "pong"})
+		case "next":
+			md := m.Payload.Data.MarketData
+			if lastSeq < 0 {
+				st.connected.Add(1)
+				done()
+			} else if md.Kind == "SNAPSHOT" {
+				st.resyncs.Add(1)
+			} else if md.Seq != lastSeq+1 {
+				st.gaps.Add(1)
+			}
+			lastSeq = md.Seq
+			if st.measuring.Load() && md.Kind == "INCREMENT" {
+				st.deliveries.Add(1)
+				st.ticks.Add(int64(len(md.Ticks)))
+				for _, t := range md.Ticks {
+					st.lat.observe(now - t.ReceivedAtMs)
+				}
+			}
+		case "error":
+			st.errors.Add(1)
+			return
+		}
+	}
+}
+
+func main() {
+	url := flag.String("url", "ws://127.0.0.1:8010/graphql/stream", "WebSocket URL")
+	sessions := flag.Int("sessions", 100, "number of sessions")
+	duration := flag.Duration("duration", 15*time.Second, "measurement window")
+	rampTimeout := flag.Duration("ramp-timeout", 90*time.Second, "max time to connect all")
+	rampRate := flag.Int("ramp-rate", 500, "new sessions per second")
+	instruments := flag.String("instruments", "", "comma-separated instrument pool")
+	perSession := flag.Int("per-session", 10, "instruments per session")
+	selections := flag.Int("selections", 20, "distinct instrument sets")
+	flag.Parse()
+
+	pool := strings.Split(*instruments, ",")
+	rng := rand.New(rand.NewSource(42))
+	sets := make([][]string, *selections)
+	for i := range sets {
+		perm := rng.Perm(len(pool))[:*perSession]
+		sort.Ints(perm)
+		for _, p := range perm {
+			sets[i] = append(sets[i], pool[p])
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &stats{}
+	var up sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < *sessions; i++ {
+		up.Add(1)
+		go session(ctx, *url, sets[i%len(sets)], st, &up)
+		if *rampRate > 0 && (i+1)%*rampRate == 0 {
+			time.Sleep(time.Second)
+		}
+	}
+	waited := make(chan struct{})
+	go func() { up.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(*rampTimeout):
+	}
+	ramp := time.Since(start)
+	time.Sleep(2 * time.Second) // settle: initial snapshots out of the way
+	st.measuring.Store(true)
+	t0 := time.Now()
+	time.Sleep(*duration)
+	st.measuring.Store(false)
+	elapsed := time.Since(t0).Seconds()
+	cancel()
+	q, n := st.lat.quantiles(0.5, 0.95, 0.99)
+	out := map[string]any{
+		"sessions": *sessions, "connected": st.connected.Load(), "errors": st.errors.Load(),
+		"ramp_s": ramp.Seconds(), "window_s": elapsed,
+		"deliveries": st.deliveries.Load(), "deliveries_per_s": float64(st.deliveries.Load()) / elapsed,
+		"ticks_per_s": float64(st.ticks.Load()) / elapsed, "latency_samples": n,
+		"p50_ms": q[0], "p95_ms": q[1], "p99_ms": q[2], "gaps": st.gaps.Load(), "resyncs": st.resyncs.Load(),
+	}
+	b, _ := json.Marshal(out)
+	fmt.Println(string(b))
+	time.Sleep(200 * time.Millisecond)
+	os.Exit(0)
+}
