@@ -69,7 +69,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - 127.0.0.1 only
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
         except OSError:
@@ -78,7 +78,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 def hub_stats(port: int) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as resp:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as resp:
         data: dict[str, Any] = json.loads(resp.read())
         return data
 
@@ -115,7 +115,7 @@ def phase(
     out, err = client.communicate()
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
     window_samples = samples[-int(window * 2) - 1 :]
-    (t0, c0, _), (t1, c1, rss_after) = window_samples[0], window_samples[-1]
+    (t0, c0, _), (t1, c1, _rss_after) = window_samples[0], window_samples[-1]
     result.update(
         path=path,
         bff_cpu_cores=(c1 - c0) / (t1 - t0) if t1 > t0 else 0.0,
@@ -186,9 +186,29 @@ def main() -> None:
 
 
 def write_report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Raw JSON next to the report, and the results table (pasted into marketdata.md)."""
     raw = ROOT / "load" / "reports" / "marketdata-raw.json"
-    raw.write_text(json.dumps(results, indent=1))
+    raw.write_text(
+        json.dumps({"machine": machine(), "args": vars(args), "results": results}, indent=1)
+    )
     print(f"raw results: {raw}", file=sys.stderr)
+    print(table(results))
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = (
+        "| sessions | path | connected | deliveries/s | ticks/s | p50 ms | p95 ms | p99 ms "
+        "| BFF cores | deliveries/core-s | RSS/session KiB | gaps | resyncs |"
+    )
+    rows = [head, "|" + "---|" * 13]
+    for r in results:
+        rows.append(
+            f"| {r['sessions']} | {r['path']} | {r['connected']} | {r['deliveries_per_s']:.0f} "
+            f"| {r['ticks_per_s']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} "
+            f"| {r['p99_ms']:.0f} | {r['bff_cpu_cores']:.2f} | {r['deliveries_per_core']:.0f} "
+            f"| {r['rss_per_session_kb']:.0f} | {r['gaps']} | {r['resyncs']} |"
+        )
+    return "\n".join(rows)
 
 
 def machine() -> str:
