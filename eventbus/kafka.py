@@ -194,9 +194,12 @@ class KafkaConsumer:
         return {TopicPartition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
     async def poll(self, timeout_ms: int = 1000) -> list[ConsumedRecord]:
-        batches = await self._consumer.getmany(
-            timeout_ms=timeout_ms, max_records=self._config.max_batch
-        )
+        try:
+            batches = await self._consumer.getmany(
+                timeout_ms=timeout_ms, max_records=self._config.max_batch
+            )
+        except KafkaError as exc:
+            raise _translate(exc, f"poll for group {self._config.group_id}") from exc
         records = [
             ConsumedRecord(
                 m.topic,
