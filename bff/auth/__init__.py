@@ -19,7 +19,9 @@ from bff.auth.jwks import OidcKeySource, StaticKeySource
 from bff.auth.permissions import Permission, can, permissions_of, require
 from bff.auth.principal import Entitlements, Principal, Role
 from bff.auth.revocation import InMemoryRevocationList, RedisRevocationList, RevocationList
+from bff.auth.revocation_db import DatabaseRevocationList
 from bff.auth.validator import TokenValidator
+from core.db import Database
 from core.settings import Profile, get_settings
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "AuthorizationError",
     "ClaimMapping",
     "CrossTenantAccess",
+    "DatabaseRevocationList",
     "Entitlements",
     "InMemoryRevocationList",
     "MissingPermission",
@@ -75,16 +78,19 @@ async def authenticate(
 
 
 def shared_revocation_list() -> RevocationList:
-    """The process-wide revocation list: Redis for real/prod, in-process for embedded."""
+    """The process-wide revocation list: Redis for real/prod; for embedded, the platform's
+    SQLite database, so the identity process and the BFF process see the same list."""
     revocations = _state.get("revocations")
     if revocations is None:
         settings = get_settings()
         if settings.profile is Profile.EMBEDDED:
-            revocations = InMemoryRevocationList()
+            revocations = DatabaseRevocationList(Database.from_settings(settings))
         else:
             revocations = RedisRevocationList(Redis.from_url(settings.effective_redis_url()))
         _state["revocations"] = revocations
-    assert isinstance(revocations, InMemoryRevocationList | RedisRevocationList)
+    assert isinstance(
+        revocations, InMemoryRevocationList | RedisRevocationList | DatabaseRevocationList
+    )
     return revocations
 
 
