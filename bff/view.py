@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -59,6 +61,19 @@ class SubgraphView(GraphQL[OrionContext, None]):
             (OrionWSHandler,),
             {"limits": limits, "registry": sessions, "subgraph": subgraph},
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry answers protocol errors (no query, bad JSON) in plain text: make them
+        GraphQL-shaped so every rejection reads the same to a client."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            error = {"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}
+            response = JSONResponse({"data": None, "errors": [error]}, exc.status_code)
+        await response(scope, receive, send)
 
     def _downstreams_now(self) -> Downstreams:
         current: Downstreams = self._downstreams.current
