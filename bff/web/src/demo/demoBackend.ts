@@ -45,7 +45,9 @@ export function createDemoBackend(): Backend {
     setStatus('connected');
     for (const s of streams) startStream(s);
   }, 300);
-  setInterval(() => {
+  // Tick period in ms; `localStorage['orion.demo.tickMs'] = '0'` stops ticks (perf baseline).
+  const tickMs = Number(globalThis.localStorage?.getItem('orion.demo.tickMs') ?? 100);
+  if (tickMs > 0) setInterval(() => {
     if (status !== 'connected') return;
     tickCount += 1;
     for (const s of streams) {
@@ -55,7 +57,7 @@ export function createDemoBackend(): Backend {
       const ticks = market.step(s.ids, gapFor);
       if (ticks.length > 0) s.handlers.onIncrement(ticks);
     }
-  }, 100);
+  }, tickMs);
 
   const quoteLoop = (rfq: Rfq) => {
     const delays = LPS.map(() => 150 + Math.random() * 1_100);

@@ -39,6 +39,11 @@ function flags(row: GridRow): string {
 
 const prefs = localPreferences();
 
+/** Cell flash on price change; off with prefers-reduced-motion or localStorage['orion.flash'] = 'off'. */
+const FLASH =
+  globalThis.localStorage?.getItem('orion.flash') !== 'off' &&
+  !globalThis.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+
 export function MarketWatch(props: {
   store: MarketDataStore;
   feed: MarketDataFeed;
@@ -98,8 +103,8 @@ export function MarketWatch(props: {
   const columns = useMemo<ColDef<GridRow>[]>(() => [
     { headerName: '', field: 'pinned', width: 40, minWidth: 40, maxWidth: 40, sortable: false, cellDataType: false, valueFormatter: (p) => (p.value ? '★' : '☆'), cellClass: 'pin-cell', headerTooltip: 'Pin to every watchlist' },
     { headerName: 'Instrument', field: 'symbol', minWidth: 108, flex: 1.3, filter: 'agTextColumnFilter', cellClass: 'sym' },
-    { headerName: 'Bid', field: 'bid', minWidth: 96, flex: 1.3, type: 'rightAligned', enableCellChangeFlash: true, cellClassRules: dirClass('bidDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
-    { headerName: 'Ask', field: 'ask', minWidth: 96, flex: 1.3, type: 'rightAligned', enableCellChangeFlash: true, cellClassRules: dirClass('askDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
+    { headerName: 'Bid', field: 'bid', minWidth: 96, flex: 1.3, type: 'rightAligned', enableCellChangeFlash: FLASH, cellClassRules: dirClass('bidDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
+    { headerName: 'Ask', field: 'ask', minWidth: 96, flex: 1.3, type: 'rightAligned', enableCellChangeFlash: FLASH, cellClassRules: dirClass('askDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
     { headerName: 'Mid', field: 'mid', minWidth: 96, flex: 1.3, type: 'rightAligned', cellClassRules: dirClass('midDir'), valueFormatter: (p) => formatPrice(p.value, p.data?.tickSize ?? '0.01') },
     { headerName: 'Sprd', field: 'spread', minWidth: 64, flex: 1, type: 'rightAligned', headerTooltip: 'Spread in ticks', valueFormatter: (p) => { const t = spreadInTicks(p.value, p.data?.tickSize ?? '0.01'); return t === null ? '—' : String(t); } },
     { headerName: 'Bid sz', field: 'bidSize', minWidth: 70, flex: 1, type: 'rightAligned', valueFormatter: (p) => formatCompact(p.value) },
@@ -156,8 +161,8 @@ export function MarketWatch(props: {
           defaultColDef={{ sortable: true, resizable: true, suppressMovable: false }}
           getRowId={(p: GetRowIdParams<GridRow>) => p.data.instrumentId}
           asyncTransactionWaitMillis={50}
-          cellFlashDuration={250}
-          cellFadeDuration={400}
+          cellFlashDuration={300}
+          cellFadeDuration={0}
           rowSelection={{ mode: 'singleRow', checkboxes: false, enableClickSelection: true }}
           rowClassRules={{ 'row-stale': (p) => !!p.data?.stale, 'row-pinned': (p) => !!p.data?.pinned }}
           postSortRows={(p: PostSortRowsParams<GridRow>) => {
