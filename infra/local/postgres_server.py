@@ -32,12 +32,14 @@ def _complete(bindir: Path) -> bool:
     return all((bindir / tool).exists() for tool in ("initdb", "pg_ctl", "postgres", "psql"))
 
 
-def find_bindir() -> Path | None:
-    """The newest PostgreSQL server bin dir: ORION_PG_BINDIR, Debian's layout, then PATH."""
+def find_bindir(major: str | None = None) -> Path | None:
+    """A server bin dir: ORION_PG_BINDIR, Debian's (`major` first, else newest), then PATH."""
+    # `major` comes from an existing data dir: a cluster only opens with its own major version.
     candidates: list[Path] = []
     if override := os.environ.get("ORION_PG_BINDIR"):
         candidates.append(Path(override))
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
+    candidates += sorted(debian, key=lambda b: b.parent.name != major)
     if initdb := shutil.which("initdb"):
         candidates.append(Path(initdb).resolve().parent)
     return next((c for c in candidates if _complete(c)), None)
@@ -136,8 +138,13 @@ class PostgresServer(LocalServer):
             with main.open("a") as out:
                 out.write(f"\n{INCLUDE_LINE}\n")
 
+    def bindir(self) -> Path:
+        version_file = self.data_dir / "PG_VERSION"
+        major = version_file.read_text().strip() if version_file.exists() else None
+        return packages.locate(lambda: find_bindir(major), "postgresql")
+
     def launch(self) -> None:
-        bindir = packages.locate(find_bindir, "postgresql")
+        bindir = self.bindir()
         self._initdb(bindir)
         self._configure()
         self.log_path.touch()
@@ -159,7 +166,7 @@ class PostgresServer(LocalServer):
 
     def after_ready(self) -> None:
         """Apply init.d/*.sql (roles, the `orion` database) idempotently, as the superuser."""
-        bindir = packages.locate(find_bindir, "postgresql")
+        bindir = self.bindir()
         for script in sorted((PG_ASSETS / "init.d").glob("*.sql")):
             done = self._run(
                 bindir,

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,27 +22,46 @@ from infra.local import procs
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 ORION = Path(sys.executable).parent / "orion"
-PORTS = {
-    "ORION_PORT_KAFKA": "29092",
-    "ORION_PORT_KAFKA_CONTROLLER": "29093",
-    "ORION_PORT_POSTGRES": "25432",
-    "ORION_PORT_REDIS": "26379",
-}
 OVERRIDES = ("ORION_KAFKA_BOOTSTRAP", "ORION_DATABASE_URL", "ORION_REDIS_URL", "ORION_HOME")
 
 
+def _free_ports(count: int) -> list[int]:
+    """Ports free right now, so concurrent runs by several engineers do not collide."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+@dataclass(frozen=True)
+class Home:
+    path: Path
+    ports: dict[str, int]
+    env: dict[str, str]
+
+
 @pytest.fixture
-def home() -> Iterator[Path]:
-    """A throw-away ORION_HOME the `postgres` user can traverse (pytest's tmp_path is 0700)."""
+def home() -> Iterator[Home]:
+    """A throw-away ORION_HOME on private ports, readable by the `postgres` user (pytest's
+    tmp_path is 0700), torn down with `orion down` even when a test failed half-way."""
     path = Path(tempfile.mkdtemp(prefix="orion-lifecycle-"))
     path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _env(home: Path, **extra: str) -> dict[str, str]:
+    names = ("kafka", "kafka_controller", "postgres", "redis", "http", "refdata")
+    ports = dict(zip(names, _free_ports(len(names)), strict=True))
     env = {k: v for k, v in os.environ.items() if k not in OVERRIDES}
-    return {**env, **PORTS, "ORION_HOME": str(home), **extra}
+    env |= {f"ORION_PORT_{n.upper()}": str(ports[n]) for n in names[:4]}
+    env |= {
+        "ORION_HOME": str(path),
+        "ORION_HTTP_PORT": str(ports["http"]),
+        "ORION_REFDATA_ADDR": f"127.0.0.1:{ports['refdata']}",
+    }
+    yield Home(path, ports, env)
+    subprocess.run([str(ORION), "down"], env=env, capture_output=True, timeout=120, check=False)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _orion(env: dict[str, str], *args: str, top: bool = False) -> subprocess.CompletedProcess[str]:
@@ -61,18 +81,18 @@ def _processes_mentioning(text: str) -> list[int]:
     return [pid for pid in pids if any(text in arg for arg in procs.cmdline(pid) or [])]
 
 
-def _assert_all_down(env: dict[str, str], home: Path, pids: list[int]) -> None:
-    status = _orion(env, "status")
+def _assert_all_down(home: Home, pids: list[int]) -> None:
+    status = _orion(home.env, "status")
     assert status.returncode == 1, status.stdout
     rows = _rows(status.stdout)
     assert all(row[1] == "-" and row[2] == "no" for row in rows.values()), status.stdout
     assert [pid for pid in pids if procs.cmdline(pid) is not None] == []
-    assert _processes_mentioning(str(home)) == []
+    assert _processes_mentioning(str(home.path)) == []
 
 
-def test_up_twice_then_down_leaves_nothing_and_status_tells_the_truth(home: Path) -> None:
-    env = _env(home)
-    _assert_all_down(env, home, [])
+def test_up_twice_then_down_leaves_nothing_and_status_tells_the_truth(home: Home) -> None:
+    env = home.env
+    _assert_all_down(home, [])
     try:
         first = _orion(env, "up")
         assert first.returncode == 0, first.stdout + first.stderr
@@ -80,9 +100,7 @@ def test_up_twice_then_down_leaves_nothing_and_status_tells_the_truth(home: Path
         assert set(rows) == {"kafka", "postgres", "redis"}
         assert all(row[2] == "yes" and row[3] == "ours" for row in rows.values()), rows
         assert [rows[name][0] for name in ("kafka", "postgres", "redis")] == [
-            "127.0.0.1:29092",
-            "127.0.0.1:25432",
-            "127.0.0.1:26379",
+            f"127.0.0.1:{home.ports[name]}" for name in ("kafka", "postgres", "redis")
         ]
         pids = [int(row[1]) for row in rows.values()]
 
@@ -101,26 +119,26 @@ def test_up_twice_then_down_leaves_nothing_and_status_tells_the_truth(home: Path
     finally:
         down = _orion(env, "down")
     assert down.returncode == 0, down.stdout + down.stderr
-    _assert_all_down(env, home, pids)
+    _assert_all_down(home, pids)
 
 
 def test_failed_start_prints_the_log_tail_exits_non_zero_and_leaves_external_servers(
-    home: Path, kafka_bootstrap: str, database_url: str
+    home: Home, kafka_bootstrap: str, database_url: str
 ) -> None:
     """Kafka and Postgres are external (the shared ones); Redis's port is taken by a stranger."""
-    env = _env(home, ORION_KAFKA_BOOTSTRAP=kafka_bootstrap, ORION_DATABASE_URL=database_url)
+    env = {**home.env, "ORION_KAFKA_BOOTSTRAP": kafka_bootstrap, "ORION_DATABASE_URL": database_url}
     with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", int(PORTS["ORION_PORT_REDIS"])))
+        squatter.bind(("127.0.0.1", home.ports["redis"]))
         squatter.listen()
         result = _orion(env, "up")
     assert result.returncode != 0
-    assert "port 26379 is already in use" in result.stderr
+    assert f"port {home.ports['redis']} is already in use" in result.stderr
     assert "last lines of" in result.stderr
     rows = _rows(_orion(env, "status").stdout)
     assert rows["kafka"][1:] == ["-", "yes", "external"]
     assert rows["postgres"][1:] == ["-", "yes", "external"]
     assert rows["redis"][1:3] == ["-", "no"]
-    assert _processes_mentioning(str(home)) == []
+    assert _processes_mentioning(str(home.path)) == []
 
 
 def _platform_pids(env: dict[str, str]) -> dict[str, str]:
@@ -139,13 +157,14 @@ def _wait_for(predicate: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def test_orion_up_supervises_restarts_a_crashed_process_and_down_stops_everything(
-    home: Path,
+    home: Home,
 ) -> None:
-    env = _env(home, ORION_HTTP_PORT="28000", ORION_REFDATA_ADDR="127.0.0.1:28061")
+    env = home.env
     try:
         first = _orion(env, "up", top=True)
         assert first.returncode == 0, first.stdout + first.stderr
-        assert httpx.get("http://127.0.0.1:28000/healthz", timeout=5).status_code == 200
+        healthz = f"http://127.0.0.1:{home.ports['http']}/healthz"
+        assert httpx.get(healthz, timeout=5).status_code == 200
         assert _orion(env, "ps", top=True).returncode == 0
         before = _platform_pids(env)
         os.kill(int(before["bff"]), signal.SIGKILL)
@@ -167,4 +186,4 @@ def test_orion_up_supervises_restarts_a_crashed_process_and_down_stops_everythin
     assert down.returncode == 0, down.stdout + down.stderr
     assert [pid for pid in platform if procs.cmdline(pid) is not None] == []
     assert _orion(env, "ps", top=True).returncode == 1
-    _assert_all_down(env, home, [])
+    _assert_all_down(home, [])

@@ -14,7 +14,7 @@ from infra.local import manager, procs
 from infra.local.base import Ownership, ServerStatus
 from infra.local.kafka_server import KafkaServer, kafka_version, new_cluster_id
 from infra.local.layout import Layout, shared_cache_dir
-from infra.local.postgres_server import PostgresServer, asyncpg_dsn
+from infra.local.postgres_server import PostgresServer, asyncpg_dsn, find_bindir
 from infra.local.redis_server import RedisServer
 
 OVERRIDES = ("ORION_KAFKA_BOOTSTRAP", "ORION_DATABASE_URL", "ORION_REDIS_URL", "ORION_PROFILE")
@@ -41,7 +41,10 @@ def test_pidfile_round_trip_and_garbage_reads_as_none(tmp_path: Path) -> None:
 
 
 def test_a_live_pid_is_ours_only_when_its_cmdline_has_every_marker() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "marker-xyz"])
+    code = "import time; print(1, flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code, "marker-xyz"], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    assert child.stdout.readline()  # exec'd: /proc shows the new command line
     try:
         assert procs.is_ours(child.pid, ("-c", "marker-xyz"))
         assert not procs.is_ours(child.pid, ("marker-xyz", "some-other-home"))
@@ -162,3 +165,26 @@ def test_a_stopped_server_reports_not_running_without_probing(tmp_path: Path) ->
     status = RedisServer(_layout(tmp_path)).status()
     assert (status.pid, status.healthy, status.ownership) == (None, False, Ownership.OURS)
     assert status.detail == "not running"
+
+
+def test_pg_bindir_override_wins_when_it_holds_the_server_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for tool in ("initdb", "pg_ctl", "postgres", "psql"):
+        (tmp_path / tool).touch()
+    monkeypatch.setenv("ORION_PG_BINDIR", str(tmp_path))
+    assert find_bindir() == tmp_path
+    (tmp_path / "psql").unlink()
+    assert find_bindir() != tmp_path  # incomplete: fall back to the system's
+
+
+def test_pg_bindir_prefers_the_data_dirs_major_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORION_PG_BINDIR", raising=False)
+    installed = sorted(
+        p.parent.parent.name for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")
+    )
+    assert installed, "PostgreSQL server binaries are expected on this machine"
+    for major in installed:
+        found = find_bindir(major)
+        assert found is not None
+        assert found.parent.name == major
