@@ -16,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.tracing import OpenTelemetryExtension
 
+from bff.auth.policy import PolicyGuard
 from bff.context import OrionContext
 from bff.errors import MaskUnexpectedErrors
 from bff.metrics import OPERATION_LATENCY, OPERATIONS
@@ -79,6 +80,9 @@ def extensions_for(subgraph: str, limits: BffLimits) -> list[Any]:
     """Factories, not instances: extensions keep per-operation state."""
     extensions: list[Any] = [
         OpenTelemetryExtension,
+        # resolve() hooks nest with the last listed outermost: OrionOperation's authentication
+        # check (with the token's failure reason) runs before the declared-policy check.
+        PolicyGuard,  # declared access policy per root field, deny by default (bff.auth)
         OrionOperation,
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),

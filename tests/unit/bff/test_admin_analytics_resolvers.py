@@ -45,7 +45,8 @@ async def test_admin_upsert_stores_under_callers_tenant_and_bumps_version(gql: E
 
 async def test_trader_cannot_upsert_instruments(gql: Executor) -> None:
     result = await gql.run("admin", UPSERT, {"input": _input()}, token=gql.issuer.mint())
-    assert result.data["upsertInstrument"]["__typename"] == "NotEntitled"  # type: ignore[index]
+    assert result.data is None  # refused by the declared policy before the resolver runs
+    assert result.errors[0].extensions["code"] == "FORBIDDEN"  # type: ignore[index]
     assert gql.refdata.store.get("acme", "FX-EURCHF") is None
 
 
