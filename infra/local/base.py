@@ -86,8 +86,10 @@ class LocalServer(ABC):
     def status(self) -> ServerStatus:
         owner = Ownership.EXTERNAL if self.external else Ownership.OURS
         pid = None if self.external else self.pid()
-        healthy = self.safe_probe() if (self.external or pid is not None) else False
-        detail = "" if healthy else ("not running" if pid is None and not self.external else "")
+        if not self.external and pid is None:
+            return ServerStatus(self.name, self.endpoint(), None, False, owner, "not running")
+        healthy = self.safe_probe()
+        detail = "" if healthy else "not answering"
         return ServerStatus(self.name, self.endpoint(), pid, healthy, owner, detail)
 
     def stop(self) -> bool:

@@ -128,14 +128,21 @@ def status(settings: Settings | None = None) -> list[ServerStatus]:
 
 
 def format_status(rows: list[ServerStatus]) -> str:
-    header = ("SERVER", "ENDPOINT", "PID", "HEALTHY", "OWNER")
+    header = ("SERVER", "ENDPOINT", "PID", "HEALTHY", "OWNER", "DETAIL")
     lines = [header] + [
-        (r.name, r.endpoint, str(r.pid or "-"), "yes" if r.healthy else "no", r.ownership.value)
+        (
+            r.name,
+            r.endpoint,
+            str(r.pid or "-"),
+            "yes" if r.healthy else "no",
+            r.ownership.value,
+            r.detail,
+        )
         for r in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
     )
 
 

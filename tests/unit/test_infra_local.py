@@ -151,12 +151,12 @@ def test_client_env_points_the_real_profile_at_the_configured_ports(
 def test_status_table_has_one_aligned_row_per_server() -> None:
     rows = [
         ServerStatus("kafka", "127.0.0.1:19092", 12, True, Ownership.OURS),
-        ServerStatus("redis", "h:1", None, False, Ownership.EXTERNAL),
+        ServerStatus("redis", "h:1", None, False, Ownership.EXTERNAL, "not answering"),
     ]
     lines = manager.format_status(rows).splitlines()
-    assert lines[0].split() == ["SERVER", "ENDPOINT", "PID", "HEALTHY", "OWNER"]
+    assert lines[0].split() == ["SERVER", "ENDPOINT", "PID", "HEALTHY", "OWNER", "DETAIL"]
     assert lines[1].split() == ["kafka", "127.0.0.1:19092", "12", "yes", "ours"]
-    assert lines[2].split() == ["redis", "h:1", "-", "no", "external"]
+    assert lines[2].split() == ["redis", "h:1", "-", "no", "external", "not", "answering"]
     assert lines[1].index("127.0.0.1") == lines[0].index("ENDPOINT")
     assert lines[2].index("no") == lines[1].index("yes") == lines[0].index("HEALTHY")
 
