@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,7 +104,7 @@ class StreamingServer:
                 "coalescing_ratio": s.coalescing_ratio,
                 "sessions": len(depths),
                 "max_queue_depth": max(depths, default=0),
-                "latency_ms": {q: s.latency.quantile(q) for q in (0.5, 0.95, 0.99)},
+                "latency_ms": {q: _finite(s.latency.quantile(q)) for q in (0.5, 0.95, 0.99)},
             }
         )
 
@@ -121,6 +122,11 @@ class StreamingServer:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.hub.close()
             runtime.install(None)
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no infinity: a quantile past the last bucket is reported as null."""
+    return value if math.isfinite(value) else None
 
 
 async def _metrics(_: Request) -> Response:

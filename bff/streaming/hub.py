@@ -47,6 +47,9 @@ class Group:
     snapshot_available: bool = True
     unavailable_reason: str | None = None
     cached_snapshot: Frame | None = None
+    # Tick sequence per instrument in the group's previous increments (snapshots excluded, so
+    # it is the same for every member): the prevSequence of the next increment.
+    sent: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -161,12 +164,18 @@ class MarketDataHub(DepthSource):
         oldest = min((t.receive_ts_ns for t in ticks), default=self._now())
         # Copy the flags: a frame is encoded later (lazily) and must show the state at build time.
         stale = {t.instrument_id: self.stale.get(t.instrument_id, False) for t in ticks}
+        prev: dict[str, int | None] = {}
+        if kind == INCREMENT:
+            for t in ticks:
+                prev[t.instrument_id] = group.sent.get(t.instrument_id)
+                group.sent[t.instrument_id] = t.sequence
         return Frame(
             group.key,
             kind,
             group.seq,
             ticks,
             stale,
+            prev,
             group.snapshot_available,
             group.unavailable_reason,
             oldest,

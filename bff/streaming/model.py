@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -17,12 +18,17 @@ TICK_FIELDS = (
     "bid",
     "ask",
     "mid",
+    "bidSize",
+    "askSize",
     "sequence",
+    "prevSequence",
+    "ts",
     "sourceAtMs",
     "receivedAtMs",
     "late",
     "stale",
     "quality",
+    "qualityFlags",
 )
 UPDATE_FIELDS = ("kind", "seq", "snapshotAvailable", "unavailableReason", "ticks")
 SNAPSHOT = "SNAPSHOT"
@@ -43,21 +49,50 @@ class HubTick:
     quality: int = 0
     late: bool = False
 
-    def graphql(self, stale: bool) -> dict[str, Any]:
-        """Every MarketTick field, keyed by its GraphQL name."""
+    def graphql(self, stale: bool, prev_sequence: int | None) -> dict[str, Any]:
+        """Every MarketTick field, keyed by its GraphQL name, serialised as Strawberry would."""
         return {
             "instrumentId": self.instrument_id,
             "bid": self.bid,
             "ask": self.ask,
             "mid": self.mid,
+            "bidSize": None,  # the feeds carry no sizes yet
+            "askSize": None,
             "sequence": self.sequence,
+            "prevSequence": prev_sequence,
+            "ts": source_time(self.source_ts_ns).isoformat(),
             "sourceAtMs": self.source_ts_ns / 1e6,
             "receivedAtMs": self.receive_ts_ns / 1e6,
             "late": self.late,
             "stale": stale,
-            "quality": self.quality,
+            "quality": quality_label(self.quality),
+            "qualityFlags": self.quality,
             "__typename": "MarketTick",
         }
+
+
+def source_time(ns: int) -> datetime:
+    """Exact (microsecond) UTC datetime of an epoch-nanosecond timestamp."""
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(
+        microsecond=(ns // 1_000) % 1_000_000
+    )
+
+
+# Quality flag bits (services/marketdata/domain/tick.py): 1 late, 2 locked, 4 off tick,
+# 8 no source timestamp, 16 future timestamp.
+_DEGRADED = 1 | 4 | 16
+_INDICATIVE = 2 | 8
+
+
+def quality_label(flags: int) -> str:
+    """The DataQuality enum value of a flag set."""
+    if flags == 0:
+        return "GOOD"
+    if flags & _DEGRADED:
+        return "DEGRADED"
+    if flags & _INDICATIVE:
+        return "INDICATIVE"
+    return "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -97,6 +132,8 @@ class Frame:
     seq: int
     ticks: list[HubTick]
     stale: Mapping[str, bool]
+    # Per instrument, its sequence in the group's previous increment (None in snapshots).
+    prev: Mapping[str, int | None]
     snapshot_available: bool = True
     unavailable_reason: str | None = None
     # Receive time of the oldest value in the frame: the latency this frame adds for anyone.
@@ -117,7 +154,12 @@ class Frame:
         for name in self.key.update_fields:
             if name == "ticks":
                 out["ticks"] = [
-                    _pick(t.graphql(self.stale.get(t.instrument_id, False)), tick_fields)
+                    _pick(
+                        t.graphql(
+                            self.stale.get(t.instrument_id, False), self.prev.get(t.instrument_id)
+                        ),
+                        tick_fields,
+                    )
                     for t in self.ticks
                 ]
             else:

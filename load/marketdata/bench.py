@@ -172,7 +172,10 @@ def main() -> None:
         for sessions in (int(s) for s in args.sessions.split(",")):
             for path in args.paths.split(","):
                 result = phase(bff, binary, args.port, path, sessions, args.window)
-                result["hub"] = hub_stats(args.port)
+                try:
+                    result["hub"] = hub_stats(args.port)
+                except OSError as exc:
+                    result["hub"] = {"error": str(exc)}
                 print(
                     json.dumps({k: v for k, v in result.items() if k != "client_stderr"}),
                     flush=True,

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 # Two instruments per asset class, including slow credit ones the hub will not have seen yet.
 IDS = ["FX.EURUSD", "FX.USDJPY", "RATES.UST10Y", "RATES.DBR10Y", "CREDIT.CDXIG5Y", "CREDIT.F5Y"]
-QUERY = """subscription($ids: [String!]) { marketData(instrumentIds: $ids) {
+QUERY = """subscription($ids: [ID!]) { marketData(instrumentIds: $ids) {
   kind seq snapshotAvailable unavailableReason ticks { instrumentId bid ask sequence } } }"""
 
 

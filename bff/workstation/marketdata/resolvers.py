@@ -17,7 +17,7 @@ from bff.workstation.marketdata.types import MarketDataUpdate, MarketSnapshot, M
 @strawberry.type
 class MarketDataQueries:
     @field("Latest tick of each instrument (explicitly unavailable if the store is down)")
-    async def market_snapshot(self, instrument_ids: list[str]) -> MarketSnapshot:
+    async def market_snapshot(self, instrument_ids: list[strawberry.ID]) -> MarketSnapshot:
         ids = resolve_instruments(instrument_ids, None)
         hub = current_hub()
         load, ticks = await hub.snapshot(ids)
@@ -26,7 +26,7 @@ class MarketDataQueries:
             available=load.available,
             unavailable_reason=load.reason or None,
             ticks=[MarketTick.of(t, hub.stale.get(t.instrument_id, False)) for t in ticks],
-            missing_instrument_ids=[i for i in ids if i not in found],
+            missing_instrument_ids=[strawberry.ID(i) for i in ids if i not in found],
         )
 
 
@@ -35,8 +35,8 @@ class MarketDataSubscriptions:
     @subscription("Snapshot first, then coalesced increments (maxRateHz, default 10)")
     async def market_data(
         self,
-        instrument_ids: list[str] | None = None,
-        watchlist: str | None = None,
+        instrument_ids: list[strawberry.ID] | None = None,
+        watchlist: strawberry.ID | None = None,
         max_rate_hz: int | None = None,
     ) -> AsyncGenerator[MarketDataUpdate, None]:
         try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 
 import strawberry
 
-from bff.streaming.model import Frame, HubTick
+from bff.streaming.model import Frame, HubTick, quality_label, source_time
 
 
 @strawberry.enum(description="A full picture of the selection, or the changes since the last")
@@ -15,32 +16,54 @@ class MarketDataUpdateKind(Enum):
     INCREMENT = "INCREMENT"
 
 
+@strawberry.enum(description="How far a tick can be trusted")
+class DataQuality(Enum):
+    GOOD = "GOOD"
+    INDICATIVE = "INDICATIVE"
+    DEGRADED = "DEGRADED"
+    UNKNOWN = "UNKNOWN"
+
+
 @strawberry.type(description="Latest quote of one instrument; prices are decimal strings")
 class MarketTick:
-    instrument_id: str
+    instrument_id: strawberry.ID
     bid: str
     ask: str
     mid: str
+    bid_size: str | None = strawberry.field(description="Not carried by the feeds yet")
+    ask_size: str | None = strawberry.field(description="Not carried by the feeds yet")
     sequence: int = strawberry.field(description="Grows by one per tick of the instrument")
+    prev_sequence: int | None = strawberry.field(
+        description="Sequence of this instrument in the stream's previous increment"
+    )
+    ts: datetime = strawberry.field(description="Source timestamp (UTC)")
     source_at_ms: float = strawberry.field(description="Source timestamp, epoch milliseconds")
     received_at_ms: float = strawberry.field(description="Ingest receive time, epoch ms")
     late: bool
     stale: bool = strawberry.field(description="No tick within the staleness threshold")
-    quality: int = strawberry.field(description="Quality flags: 1 late 2 locked 4 off-tick ...")
+    quality: DataQuality
+    quality_flags: int = strawberry.field(
+        description="Bits: 1 late, 2 locked, 4 off tick, 8 no source time, 16 future time"
+    )
 
     @classmethod
-    def of(cls, tick: HubTick, stale: bool) -> MarketTick:
+    def of(cls, tick: HubTick, stale: bool, prev_sequence: int | None = None) -> MarketTick:
         return cls(
-            instrument_id=tick.instrument_id,
+            instrument_id=strawberry.ID(tick.instrument_id),
             bid=tick.bid,
             ask=tick.ask,
             mid=tick.mid,
+            bid_size=None,
+            ask_size=None,
             sequence=tick.sequence,
+            prev_sequence=prev_sequence,
+            ts=source_time(tick.source_ts_ns),
             source_at_ms=tick.source_ts_ns / 1e6,
             received_at_ms=tick.receive_ts_ns / 1e6,
             late=tick.late,
             stale=stale,
-            quality=tick.quality,
+            quality=DataQuality(quality_label(tick.quality)),
+            quality_flags=tick.quality,
         )
 
 
@@ -59,7 +82,12 @@ class MarketDataUpdate:
             seq=frame.seq,
             snapshot_available=frame.snapshot_available,
             unavailable_reason=frame.unavailable_reason,
-            ticks=[MarketTick.of(t, frame.stale.get(t.instrument_id, False)) for t in frame.ticks],
+            ticks=[
+                MarketTick.of(
+                    t, frame.stale.get(t.instrument_id, False), frame.prev.get(t.instrument_id)
+                )
+                for t in frame.ticks
+            ],
         )
 
 
@@ -68,4 +96,4 @@ class MarketSnapshot:
     available: bool
     unavailable_reason: str | None
     ticks: list[MarketTick]
-    missing_instrument_ids: list[str]
+    missing_instrument_ids: list[strawberry.ID]

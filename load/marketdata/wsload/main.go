@@ -19,7 +19,7 @@ import (
 	"github.com/coder/websocket"
 )
 
-const query = `subscription($ids: [String!]) { marketData(instrumentIds: $ids) {
+const query = `subscription($ids: [ID!]) { marketData(instrumentIds: $ids) {
   kind seq ticks { instrumentId bid ask sequence receivedAtMs } } }`
 
 type tick struct {

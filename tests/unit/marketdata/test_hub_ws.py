@@ -9,10 +9,10 @@ import pytest
 
 from bff.streaming.app import StreamingServer
 from bff.streaming.hub import MarketDataHub
-from bff.streaming.model import HubTick
+from bff.streaming.model import TICK_FIELDS, HubTick
 from tests.unit.marketdata.wsutil import GqlWs, serve
 
-QUERY = """subscription Md($ids: [String!]) {
+QUERY = """subscription Md($ids: [ID!]) {
   marketData(instrumentIds: $ids, maxRateHz: 20) {
     kind seq snapshotAvailable ticks { instrumentId bid ask sequence stale __typename }
   }
@@ -107,3 +107,64 @@ async def test_hub_endpoint_refuses_a_connection_that_fails_authentication() -> 
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 4403
+
+
+FULL = (
+    "subscription($ids: [ID!]) { marketData(instrumentIds: $ids) { __typename kind seq "
+    "snapshotAvailable unavailableReason ticks { " + " ".join(TICK_FIELDS) + " __typename } } }"
+)
+
+
+async def test_every_field_serialises_identically_on_hub_and_strawberry_paths() -> None:
+    hub = MarketDataHub()
+    first = HubTick(
+        "FX.EURUSD",
+        "1.1",
+        "1.2",
+        "1.15",
+        3,
+        1_700_000_000_123_456_789,
+        1_700_000_000_223_456_789,
+        quality=9,
+    )
+    hub.on_tick(first)
+    async with (
+        serve(StreamingServer(hub).app()) as port,
+        GqlWs.connect(f"ws://127.0.0.1:{port}/graphql/stream") as via_hub,
+        GqlWs.connect(f"ws://127.0.0.1:{port}/graphql") as via_strawberry,
+    ):
+        for client in (via_hub, via_strawberry):
+            await client.subscribe("x", FULL, {"ids": ["FX.EURUSD"]})
+        snapshots = [await _next(c, "x") for c in (via_hub, via_strawberry)]
+        hub.on_tick(
+            HubTick(
+                "FX.EURUSD",
+                "1.3",
+                "1.4",
+                "1.35",
+                4,
+                1_700_000_001_000_000_000,
+                1_700_000_001_000_000_000,
+            )
+        )
+        increments = [await _next(c, "x") for c in (via_hub, via_strawberry)]
+        hub.on_tick(
+            HubTick(
+                "FX.EURUSD",
+                "1.5",
+                "1.6",
+                "1.55",
+                5,
+                1_700_000_002_000_000_000,
+                1_700_000_002_000_000_000,
+            )
+        )
+        seconds = [await _next(c, "x") for c in (via_hub, via_strawberry)]
+    for pair in (snapshots, increments, seconds):
+        assert pair[0] == pair[1]
+    tick = snapshots[0]["ticks"][0]
+    assert set(tick) == set(TICK_FIELDS) | {"__typename"}
+    assert tick["ts"] == "2023-11-14T22:13:20.123456+00:00"
+    assert (tick["quality"], tick["qualityFlags"], tick["bidSize"]) == ("DEGRADED", 9, None)
+    assert increments[0]["ticks"][0]["prevSequence"] is None
+    assert seconds[0]["ticks"][0]["prevSequence"] == 4

@@ -10,7 +10,7 @@ from bff.streaming.selection import WATCHLISTS, SelectionError, selection_from
 
 def test_variables_fields_and_alias_shape_the_selection_key() -> None:
     key = selection_from(
-        "subscription S($ids: [String!]) { md: marketData(instrumentIds: $ids, maxRateHz: 7) "
+        "subscription S($ids: [ID!]) { md: marketData(instrumentIds: $ids, maxRateHz: 7) "
         "{ seq ticks { bid instrumentId } } }",
         {"ids": ["FX.GBPUSD", "FX.EURUSD", "FX.GBPUSD"]},
     )
@@ -22,7 +22,7 @@ def test_variables_fields_and_alias_shape_the_selection_key() -> None:
 
 
 def test_equal_documents_with_reordered_ids_share_a_key() -> None:
-    doc = "subscription($i: [String!]) { marketData(instrumentIds: $i) { seq } }"
+    doc = "subscription($i: [ID!]) { marketData(instrumentIds: $i) { seq } }"
     assert selection_from(doc, {"i": ["B", "A"]}) == selection_from(doc, {"i": ["A", "B"]})
 
 
