@@ -21,7 +21,7 @@ async function bootLive(): Promise<void> {
     import('./auth/oidc'), import('./api/connection'), import('./api/http'), import('./api/wsClient'), import('./api/liveBackend'),
   ]);
   const oidc = new OidcClient({ issuer: config.oidcIssuer, clientId: config.oidcClientId, redirectUri: config.redirectUri, storage: sessionStorage });
-  const login = () => void oidc.beginLogin(window.location.pathname).then((url) => window.location.assign(url), (e: Error) => showLogin(e.message));
+  const login = () => void oidc.beginLogin(window.location.pathname).then((url) => window.location.assign(url), (e: Error) => showLogin(`Cannot start the login (identity provider at ${config.oidcIssuer}): ${e.message}`));
   const showLogin = (error: string | null) => root.render(<LoginScreen onLogin={login} error={error} />);
 
   const params = new URLSearchParams(window.location.search);

@@ -1,7 +1,7 @@
 /** Market watch: watchlists toolbar plus a grid fed from the store by async transactions, not React state. */
 import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { AgGridReact } from 'ag-grid-react';
-import type { ColDef, GetRowIdParams, GridApi, GridReadyEvent, PostSortRowsParams } from 'ag-grid-community';
+import type { ColDef, ColumnState, GetRowIdParams, GridApi, GridReadyEvent, PostSortRowsParams } from 'ag-grid-community';
 import type { Instrument } from '../api/operations';
 import { formatAge, formatCompact, formatPrice, spreadInTicks } from '../format/format';
 import type { MarketDataFeed } from '../marketdata/feed';
@@ -38,6 +38,25 @@ function flags(row: GridRow): string {
 }
 
 const prefs = localPreferences();
+const COLUMNS_KEY = 'orion.workspace.marketWatch.columns';
+
+/** Column order, widths and sort survive a reload (saved layout; server-side ui_preferences later). */
+function saveColumns(api: GridApi<GridRow>): void {
+  try {
+    localStorage.setItem(COLUMNS_KEY, JSON.stringify(api.getColumnState()));
+  } catch {
+    // Preferences are a convenience only.
+  }
+}
+
+function restoreColumns(api: GridApi<GridRow>): void {
+  try {
+    const saved = localStorage.getItem(COLUMNS_KEY);
+    if (saved) api.applyColumnState({ state: JSON.parse(saved) as ColumnState[], applyOrder: true });
+  } catch {
+    localStorage.removeItem(COLUMNS_KEY);
+  }
+}
 
 /** Cell flash on price change; off with prefers-reduced-motion or localStorage['orion.flash'] = 'off'. */
 const FLASH =
@@ -170,7 +189,10 @@ export function MarketWatch(props: {
             const rest = p.nodes.filter((n) => !n.data?.pinned);
             p.nodes.splice(0, p.nodes.length, ...pinned, ...rest);
           }}
-          onGridReady={(e: GridReadyEvent<GridRow>) => { apiRef.current = e.api; resetRows(); }}
+          onGridReady={(e: GridReadyEvent<GridRow>) => { apiRef.current = e.api; restoreColumns(e.api); resetRows(); }}
+          onColumnMoved={(e) => { if (e.finished) saveColumns(e.api); }}
+          onColumnResized={(e) => { if (e.finished && e.source === 'uiColumnResized') saveColumns(e.api); }}
+          onSortChanged={(e) => saveColumns(e.api)}
           onCellClicked={(e) => {
             const id = e.data?.instrumentId;
             if (!id) return;
