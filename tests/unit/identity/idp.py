@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bff.auth import InMemoryRevocationList, OidcKeySource, TokenValidator
+from bff.auth import InMemoryRevocationList, OidcKeySource, RevocationList, TokenValidator
 from core.db import Database
 from core.settings import Settings
 from services.identity.admin import IdentityAdmin
@@ -65,7 +65,7 @@ class Idp:
     admin: IdentityAdmin
     seeded: SeedResult
     client: httpx.AsyncClient
-    revocations: InMemoryRevocationList
+    revocations: RevocationList
 
     def bff_validator(self) -> TokenValidator:
         """What the BFF runs: discovery + JWKS over HTTP, the shared revocation list."""
@@ -147,20 +147,29 @@ def query_of(url: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running_idp(tmp_path: Path, **overrides: Any) -> AsyncIterator[Idp]:
+async def running_idp(
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    revocations: RevocationList | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Idp]:
+    """SQLite in tmp_path by default; integration tests pass the real Postgres and Redis."""
     settings = IdentitySettings(
         issuer=ISSUER, argon2_time_cost=1, argon2_memory_kib=1024, **overrides
     )
     platform = Settings(home=tmp_path)
-    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
+    db = Database.from_url(database_url or f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
     await db.create_all()
-    revocations = InMemoryRevocationList()
+    revocations = revocations or InMemoryRevocationList()
     svc = build(
         settings, platform=platform, db=db, keys=KeyStore.ephemeral(), revocations=revocations
     )
     seeded = await seed(svc.repo, platform, tmp_path / "service-accounts.json")
     router = HostRouter({"127.0.0.1:8001": create_app(svc), "127.0.0.1:8000": _workstation()})
     transport = httpx.ASGITransport(app=router)
-    async with httpx.AsyncClient(transport=transport) as client:
-        yield Idp(svc, IdentityAdmin(svc.repo, revocations), seeded, client, revocations)
-    await db.dispose()
+    try:
+        async with httpx.AsyncClient(transport=transport) as client:
+            yield Idp(svc, IdentityAdmin(svc.repo, revocations), seeded, client, revocations)
+    finally:
+        await db.dispose()
