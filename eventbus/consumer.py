@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, String
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, String, bindparam, text
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,6 +44,13 @@ class ProcessedEvent(SQLModel, table=True):
     consumer_group: str = Field(sa_column=Column(String(128), primary_key=True))
     event_id: str = Field(sa_column=Column(String(64), primary_key=True))
     processed_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+
+_CLAIM_PG = text(
+    "INSERT INTO processed_events (tenant_id, consumer_group, event_id, processed_at) "
+    "SELECT t, :group, e, :now FROM unnest(CAST(:tenants AS text[]), CAST(:ids AS text[])) "
+    "AS u(t, e) ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("now", type_=UtcDateTime))
 
 
 @dataclass(frozen=True)
@@ -199,8 +206,17 @@ class ConsumerRunner:
         if not events:
             return set()
         assert self._db is not None
-        dialect = postgresql if self._db.is_postgres else sqlite
+        conn = await session.connection()
         now = self._clock()
+        if self._db.is_postgres:
+            # Two array parameters instead of 4 x N bind parameters: cheap to compile and send.
+            params = {
+                "tenants": [e.tenant_id for e in events],
+                "ids": [e.event_id for e in events],
+                "group": self.spec.name,
+                "now": now,
+            }
+            return {str(row[0]) for row in await conn.execute(_CLAIM_PG, params)}
         rows = [
             {
                 "tenant_id": e.tenant_id,
@@ -211,10 +227,8 @@ class ConsumerRunner:
             for e in events
         ]
         table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-        stmt = dialect.insert(table).values(rows).on_conflict_do_nothing()
-        result = await session.connection()
-        inserted = await result.execute(stmt.returning(table.c.event_id))
-        return {str(row[0]) for row in inserted}
+        stmt = sqlite.insert(table).values(rows).on_conflict_do_nothing()
+        return {str(row[0]) for row in await conn.execute(stmt.returning(table.c.event_id))}
 
     async def _dead_letter(self, record: ConsumedRecord, failure: Failure) -> None:
         letter = await self.dlq.send(record, failure)

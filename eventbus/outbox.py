@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, insert, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,7 +112,7 @@ class UnitOfWork:
         self._db = db
         self._env = env or get_settings().env
         self._session: AsyncSession | None = None
-        self._pending = 0
+        self._rows: list[dict[str, object]] = []
         self.committed = False
 
     @property
@@ -142,19 +142,18 @@ class UnitOfWork:
 
     def add_record(self, record: OutgoingRecord, *, event_id: str, tenant_id: str) -> None:
         """Queue one bus record (already encoded) for publication when this unit commits."""
-        self.session.add(
-            OutboxEvent(
-                event_id=event_id,
-                tenant_id=tenant_id,
-                topic=record.topic,
-                key=record.key,
-                value=record.value,
-                headers=encode_headers(record.headers),
-                shard=shard_of(record.key),
-                created_at=utc_now(),
-            )
+        self._rows.append(
+            {
+                "event_id": event_id,
+                "tenant_id": tenant_id,
+                "topic": record.topic,
+                "key": record.key,
+                "value": record.value,
+                "headers": encode_headers(record.headers),
+                "shard": shard_of(record.key),
+                "created_at": utc_now(),
+            }
         )
-        self._pending += 1
 
     def add_event(self, envelope: Envelope) -> OutgoingRecord:
         """Queue a built envelope (see eventbus.envelope.build_envelope); topic and key come
@@ -164,13 +163,19 @@ class UnitOfWork:
         return record
 
     async def commit(self) -> None:
+        """Write state (flushed first) and the queued outbox rows, then commit both at once."""
         session = self.session
-        if self._pending and self._db.is_postgres:
-            # Delivered by Postgres only if and when the transaction commits.
-            await (await session.connection()).execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        if self._rows:
+            await session.flush()
+            conn = await session.connection()
+            # Core executemany: no per-row ORM bookkeeping or RETURNING on the hot path.
+            await conn.execute(insert(OutboxEvent.__table__), self._rows)  # type: ignore[attr-defined]
+            if self._db.is_postgres:
+                # Delivered by Postgres only if and when the transaction commits.
+                await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         await session.commit()
         self.committed = True
-        if self._pending:
+        if self._rows:
             outbox_signal.notify()
 
     async def rollback(self) -> None:

@@ -1,0 +1,261 @@
+"""End-to-end event backbone benchmark: state change -> outbox -> relay -> bus -> consumer effect.
+
+    .venv/bin/python load/eventbus_bench.py            # full run (~6 min), writes JSON results
+    .venv/bin/python load/eventbus_bench.py --quick    # 5 s phases, to check it works
+
+Kafka + Postgres (servers from `orion infra up`): producer, relay and consumer run in three
+processes. Embedded log + SQLite: one process, as `orion dev` runs it. Raw aiokafka produce and
+consume rates are measured in the same run as the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "gen" / "python")]
+
+from core.db import Database  # noqa: E402
+from core.settings import Profile, Settings  # noqa: E402
+from eventbus.embedded.bus import EmbeddedBus  # noqa: E402
+from eventbus.kafka import KafkaBus  # noqa: E402
+from eventbus.topics import TOPICS  # noqa: E402
+from load.eventbus.harness import PROBE_TOPIC, scratch_postgres  # noqa: E402
+from load.eventbus.pipeline import (  # noqa: E402
+    Load,
+    consume,
+    percentiles,
+    produce,
+    relay_until,
+)
+
+
+def settings() -> Settings:
+    return Settings(profile=Profile.REAL)
+
+
+async def raw_kafka(bootstrap: str, count: int, size: int = 200) -> dict[str, float]:
+    """aiokafka alone (acks=all, idempotent, batched sends): the ceiling for the pipeline."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 6, 1)])
+    await admin.close()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    value = os.urandom(size)
+    started = time.perf_counter()
+    futures = [await producer.send(topic, value, key=b"k%d" % (i % 64)) for i in range(count)]
+    await asyncio.gather(*futures)
+    produced = time.perf_counter() - started
+    await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{topic}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    seen, started = 0, time.perf_counter()
+    while seen < count:
+        batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+        seen += sum(len(b) for b in batches.values())
+    consumed = time.perf_counter() - started
+    await consumer.stop()
+    return {"messages": count, "produce_per_s": count / produced, "consume_per_s": count / consumed}
+
+
+def _producer_proc(url: str, env: str, load: Load, out: Any, done: Any) -> None:
+    async def main() -> None:
+        db = Database.from_url(url, pool_size=load.workers)
+        result = await produce(db, env, load)
+        await db.dispose()
+        out.put({"events": result.events, "rate": result.rate, "tx": result.transactions})
+        done.set()
+
+    asyncio.run(main())
+
+
+def _relay_proc(url: str, bootstrap: str, stop_flag: Any, out: Any) -> None:
+    async def main() -> None:
+        db = Database.from_url(url, pool_size=2)
+        bus = KafkaBus(bootstrap, client_id="bench-relay")
+        await bus.start()
+        stop = asyncio.Event()
+
+        async def watch() -> None:
+            # A multiprocessing.Event cannot be awaited: wait for it on a thread.
+            await asyncio.to_thread(stop_flag.wait)
+            stop.set()
+
+        watcher = asyncio.create_task(watch())
+        published = await relay_until(db, bus, stop)
+        await watcher
+        await bus.stop()
+        await db.dispose()
+        out.put({"published": published})
+
+    asyncio.run(main())
+
+
+async def kafka_phase(name: str, load: Load, drain_s: float) -> dict[str, Any]:
+    cfg = settings()
+    bootstrap = cfg.effective_kafka_bootstrap()
+    env = f"b{uuid.uuid4().hex[:8]}"
+    bus = KafkaBus(bootstrap, client_id="bench-consumer")
+    await bus.start()
+    await bus.ensure_topics([TOPICS[PROBE_TOPIC].spec(env)])
+    ctx = mp.get_context("spawn")
+    out, relay_out = ctx.Queue(), ctx.Queue()
+    produced_done, relay_stop = ctx.Event(), ctx.Event()
+    async with scratch_postgres(cfg.effective_database_url(), prefix="orion_bench") as db:
+        url = db.engine.url.render_as_string(hide_password=False)
+        relay = ctx.Process(target=_relay_proc, args=(url, bootstrap, relay_stop, relay_out))
+        producer = ctx.Process(target=_producer_proc, args=(url, env, load, out, produced_done))
+        relay.start()
+        await asyncio.sleep(2)  # relay connected and listening
+        producer.start()
+        expected = int(load.rate / load.per_tx * load.duration_s) * load.per_tx
+
+        def finished(applied: int) -> bool:
+            return produced_done.is_set() and applied >= expected
+
+        result = await consume(bus, db, env, f"bench-{name}", finished, load.duration_s + drain_s)
+        producer.join(30)
+        relay_stop.set()
+        relay.join(30)
+        prod = out.get(timeout=10)
+    await bus.stop()
+    return summarise(name, "kafka+postgres", load, prod, result)
+
+
+async def embedded_phase(name: str, load: Load, drain_s: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="orion-bench-") as tmp:
+        db = Database.from_url(f"sqlite+aiosqlite:///{tmp}/state.db")
+        await db.create_all()
+        bus = EmbeddedBus(Path(tmp) / "log.db")
+        await bus.start()
+        env = "bench"
+        await bus.ensure_topics([TOPICS[PROBE_TOPIC].spec(env)])
+        stop = asyncio.Event()
+        relay = asyncio.create_task(relay_until(db, bus, stop))
+        state: dict[str, Any] = {}
+
+        async def producer() -> None:
+            state["prod"] = await produce(db, env, load)
+
+        prod_task = asyncio.create_task(producer())
+
+        def finished(applied: int) -> bool:
+            return "prod" in state and applied >= state["prod"].events
+
+        result = await consume(bus, db, env, f"bench-{name}", finished, load.duration_s + drain_s)
+        await prod_task
+        stop.set()
+        await relay
+        await bus.stop()
+        await db.dispose()
+        p = state["prod"]
+    return summarise(name, "embedded+sqlite", load, {"events": p.events, "rate": p.rate}, result)
+
+
+def summarise(
+    name: str, backend: str, load: Load, prod: dict[str, Any], res: Any
+) -> dict[str, Any]:
+    span = max(res.last_effect - res.first_effect, 1e-9)
+    return {
+        "phase": name,
+        "backend": backend,
+        "offered_rate": load.rate,
+        "duration_s": load.duration_s,
+        "events_per_tx": load.per_tx,
+        "produced": prod["events"],
+        "produce_rate": round(prod["rate"]),
+        "effects": res.effects,
+        "duplicates": res.duplicates,
+        "effect_rate": round(res.effects / span),
+        "latency_ms": percentiles(res.latencies_us),
+        "timeline": res.timeline,
+    }
+
+
+def machine() -> dict[str, str]:
+    def sh(cmd: str) -> str:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+
+    return {
+        "nproc": sh("nproc"),
+        "free_h": sh("free -h"),
+        "cpu": platform.processor() or sh("grep -m1 'model name' /proc/cpuinfo"),
+        "loadavg": sh("cat /proc/loadavg"),
+        "python": platform.python_version(),
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    d, lat = (5.0, 5.0) if args.quick else (args.duration, args.latency_duration)
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "started": time.strftime("%FT%TZ", time.gmtime()),
+    }
+    backends = args.backends.split(",")
+    if "kafka" in backends:
+        results["raw_aiokafka"] = await raw_kafka(
+            settings().effective_kafka_bootstrap(), 20_000 if args.quick else 200_000
+        )
+        print(json.dumps(results["raw_aiokafka"]), flush=True)
+    phases = []
+    for backend in backends:
+        phase = kafka_phase if backend == "kafka" else embedded_phase
+        for name, load in (
+            ("throughput", Load(args.rate, d, per_tx=args.per_tx, workers=8)),
+            ("latency", Load(1000, lat, per_tx=1, workers=8)),
+        ):
+            summary = await phase(f"{backend}-{name}", load, args.drain)
+            print(json.dumps({k: v for k, v in summary.items() if k != "timeline"}), flush=True)
+            phases.append(summary)
+    results["phases"] = phases
+    results["loadavg_end"] = machine()["loadavg"]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5 s phases (smoke test)")
+    parser.add_argument("--duration", type=float, default=60, help="throughput phase seconds")
+    parser.add_argument("--latency-duration", type=float, default=30)
+    parser.add_argument("--rate", type=float, default=12_000, help="offered events/s")
+    parser.add_argument("--per-tx", type=int, default=10, help="events per transaction")
+    parser.add_argument("--drain", type=float, default=60, help="max seconds to drain a backlog")
+    parser.add_argument("--backends", default="kafka,embedded")
+    parser.add_argument("--out", default=str(REPO / "load/reports/eventbus.json"))
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
