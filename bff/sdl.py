@@ -91,19 +91,24 @@ def allowed_changes(path: Path = ALLOW_FILE) -> set[str]:
     return {line for line in lines if line}
 
 
-def breaking_changes(ref: str = "HEAD~1") -> list[str]:
-    """Unreviewed breaking changes of each subgraph between `ref` and the current code."""
-    allowed = allowed_changes()
+def diff_breaking(old: dict[str, str], new: dict[str, str], allowed: set[str]) -> list[str]:
+    """Breaking changes per subgraph (`<subgraph>: <description>`) not in `allowed`."""
     found = []
-    for name, sdl in subgraph_sdls().items():
-        old = _committed(ref, name)
-        if old is None:
+    for name, sdl in new.items():
+        if name not in old:
             continue  # a new subgraph breaks nobody
-        for change in find_breaking_changes(_schema(old), _schema(sdl)):
+        for change in find_breaking_changes(_schema(old[name]), _schema(sdl)):
             line = f"{name}: {change.description}"
             if line not in allowed:
                 found.append(line)
     return found
+
+
+def breaking_changes(ref: str = "HEAD~1") -> list[str]:
+    """Unreviewed breaking changes of each subgraph between `ref` and the current code."""
+    new = subgraph_sdls()
+    old = {n: sdl for n in new if (sdl := _committed(ref, n)) is not None}
+    return diff_breaking(old, new, allowed_changes())
 
 
 def check_fresh() -> int:
