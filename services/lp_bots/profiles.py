@@ -40,10 +40,15 @@ def default_lps(seed: int = 0) -> tuple[LpConfig, ...]:
     )
 
 
+# Same ids and starting levels as the market-data simulator (services/marketdata/domain).
 REFERENCE_MIDS: dict[str, Decimal] = {
-    "EURUSD": Decimal("1.08500"),
-    "GBPUSD": Decimal("1.26500"),
-    "USDJPY": Decimal("151.250"),
+    "FX.EURUSD": Decimal("1.08500"),
+    "FX.GBPUSD": Decimal("1.26500"),
+    "FX.USDJPY": Decimal("151.250"),
+    "FX.AUDUSD": Decimal("0.65500"),
+    "FX.USDCAD": Decimal("1.36500"),
+    "FX.USDCHF": Decimal("0.88500"),
+    "FX.EURGBP": Decimal("0.85800"),
 }
 
 

@@ -132,7 +132,7 @@ def caller(corr: str) -> Caller:
 
 
 async def quoted_rfq(p: Platform, corr: str, key: str) -> Rfq:
-    cmd = CreateRfq(key, "EURUSD", Side.BUY, Decimal("1000000"), timedelta(seconds=30))
+    cmd = CreateRfq(key, "FX.EURUSD", Side.BUY, Decimal("1000000"), timedelta(seconds=30))
     created = await create_rfq(p.deps, caller(corr), cmd)
     assert created.state is RfqState.SENT, created.reason
 
