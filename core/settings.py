@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     refdata_addr: str = "127.0.0.1:50061"
     # The market-data snapshot gRPC service (python -m services.marketdata).
     marketdata_addr: str = "127.0.0.1:50062"
+    # The RFQ gRPC service (python -m services.rfq).
+    rfq_addr: str = "127.0.0.1:50063"
 
     @field_validator("http_host")
     @classmethod
