@@ -38,6 +38,7 @@ class LocalServer(ABC):
 
     name: str
     ready_timeout_s: float = 60.0
+    stop_timeout_s: float = 30.0  # then SIGKILL
     stop_signal: signal.Signals = signal.SIGTERM
 
     def __init__(self, layout: Layout, external_url: str | None = None) -> None:
@@ -97,7 +98,7 @@ class LocalServer(ABC):
         pid = self.pid()
         if pid is None:
             return True
-        gone = procs.terminate(pid, timeout_s=30.0, first=self.stop_signal)
+        gone = procs.terminate(pid, timeout_s=self.stop_timeout_s, first=self.stop_signal)
         if gone:
             self.pidfile().unlink(missing_ok=True)
         return gone

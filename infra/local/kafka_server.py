@@ -108,6 +108,8 @@ def metadata_request_succeeds(bootstrap: str) -> bool:
 class KafkaServer(LocalServer):
     name = "kafka"
     ready_timeout_s = 120.0
+    # A clean shutdown closes every partition; SIGKILL would make the next start recover them.
+    stop_timeout_s = 90.0
 
     @property
     def data_dir(self) -> Path:
