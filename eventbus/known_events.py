@@ -13,6 +13,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "services.marketdata.events",
     "services.rfq.event_specs",
     "services.execution.event_specs",
+    "services.refdata.events",
 )
 
 

@@ -8,6 +8,9 @@ import signal
 from core.logging import configure_logging
 from core.settings import get_settings
 from core.tracing import configure_tracing
+from eventbus.factory import create_bus
+from eventbus.topics import declared
+from services.refdata.events import TOPIC
 from services.refdata.server import start_server
 
 GRACE_S = 5.0
@@ -18,7 +21,10 @@ async def _serve() -> None:
     configure_logging(settings.log_level, settings.log_json)
     configure_tracing(settings, "refdata")
     host, _, port = settings.refdata_addr.rpartition(":")
-    server, bound = await start_server(host, int(port))
+    bus = create_bus(settings, client_id="refdata-service")
+    await bus.start()
+    await bus.ensure_topics([declared(TOPIC).spec(settings.env)])
+    server, bound = await start_server(host, int(port), bus=bus, env=settings.env)
     print(f"refdata gRPC on {host}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -26,6 +32,7 @@ async def _serve() -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await server.stop(GRACE_S)
+    await bus.stop()
 
 
 def main() -> None:

@@ -9,8 +9,12 @@ import grpc
 from grpc import aio
 
 from core.logging import tenant_id_var
+from eventbus.bus import EventBus
+from eventbus.envelope import publish_event
+from orion.refdata.v1 import events_pb2 as events_pb
 from orion.refdata.v1 import refdata_pb2 as pb
 from orion.refdata.v1 import refdata_pb2_grpc as pb_grpc
+from services.refdata import events as _events  # noqa: F401  (registers InstrumentUpdated)
 from services.refdata.store import RefDataStore
 
 log = logging.getLogger("services.refdata")
@@ -29,8 +33,12 @@ async def _tenant(context: Ctx) -> str:
 
 
 class RefDataServicer(pb_grpc.RefDataServiceServicer):
-    def __init__(self, store: RefDataStore) -> None:
+    """`bus` None: changes are not published (unit tests, BFF-embedded refdata)."""
+
+    def __init__(self, store: RefDataStore, bus: EventBus | None = None, env: str = "dev") -> None:
         self._store = store
+        self._bus = bus
+        self._env = env
 
     async def GetInstrument(
         self, request: pb.GetInstrumentRequest, context: Ctx
@@ -79,4 +87,10 @@ class RefDataServicer(pb_grpc.RefDataServiceServicer):
             )
         stored = self._store.upsert(tenant, inst)
         log.info("instrument upserted", extra={"instrument_id": stored.instrument_id})
+        if self._bus is not None:
+            # Tenant and correlation id come from the contextvars the interceptor set from the
+            # caller's metadata. The store is in memory, so there is no transaction to share
+            # with an outbox: this is a direct publish after the change.
+            event = events_pb.InstrumentUpdated(instrument=stored)
+            await publish_event(self._bus, event, env=self._env, sequence=stored.version)
         return pb.UpsertInstrumentResponse(instrument=stored)

@@ -8,6 +8,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from eventbus.bus import EventBus
 from orion.refdata.v1 import refdata_pb2 as pb
 from orion.refdata.v1 import refdata_pb2_grpc as pb_grpc
 from services.refdata.grpc_api import RefDataServicer
@@ -30,13 +31,17 @@ def _interceptors(tracing: bool) -> list[aio.ServerInterceptor]:
 
 
 async def start_server(
-    host: str = "127.0.0.1", port: int = 0, store: RefDataStore | None = None, tracing: bool = True
+    host: str = "127.0.0.1",
+    port: int = 0,
+    store: RefDataStore | None = None,
+    tracing: bool = True,
+    bus: EventBus | None = None,
+    env: str = "dev",
 ) -> tuple[aio.Server, int]:
     """Start on host:port (0 picks a free port) and return the server and the bound port."""
     server = aio.server(interceptors=_interceptors(tracing))
-    pb_grpc.add_RefDataServiceServicer_to_server(
-        RefDataServicer(store or RefDataStore.seeded()), server
-    )
+    servicer = RefDataServicer(store or RefDataStore.seeded(), bus, env)
+    pb_grpc.add_RefDataServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
