@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLError,
     OperationDefinitionNode,
@@ -47,10 +49,9 @@ class SelectionError(ValueError):
 def selection_from(
     query: str, variables: Mapping[str, Any] | None, default_rate_hz: int = 10
 ) -> SelectionKey:
-    try:
-        document = parse(query, no_location=True, max_tokens=2_000)
-    except GraphQLError as exc:
-        raise SelectionError(exc.message) from None
+    """The selection of a subscribe message; thousands of sessions send the same few documents,
+    so parsing is cached by document text (variables are applied per call)."""
+    document = _parsed(query)
     ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(ops) != 1 or len(document.definitions) != 1:
         raise SelectionError("send exactly one subscription operation (no fragments)")
@@ -72,6 +73,14 @@ def selection_from(
         _rate(args, default_rate_hz),
         root.alias.value if root.alias else ROOT_FIELD,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(query: str) -> DocumentNode:
+    try:
+        return parse(query, no_location=True, max_tokens=2_000)
+    except GraphQLError as exc:
+        raise SelectionError(exc.message) from None
 
 
 def _only_field(selection_set: SelectionSetNode | None, where: str) -> FieldNode:
