@@ -10,7 +10,10 @@ from core.logging import configure_logging
 from core.settings import Profile, get_settings
 from services.identity.app import create_app
 from services.identity.bootstrap import IdentityService, build
+from services.identity.grpc_api import start_admin_server
 from services.identity.seed import seed
+
+GRACE_S = 5.0
 
 
 async def prepare() -> IdentityService:
@@ -31,9 +34,14 @@ async def _serve() -> None:
     config = uvicorn.Config(
         create_app(svc), host=svc.settings.host, port=svc.settings.port, log_config=None
     )
+    grpc_server, grpc_port = await start_admin_server(
+        svc.admin, svc.validator, svc.settings.host, svc.settings.admin_grpc_port
+    )
+    print(f"identity: OIDC on {svc.settings.issuer}, admin gRPC on :{grpc_port}", flush=True)
     try:
         await uvicorn.Server(config).serve()
     finally:
+        await grpc_server.stop(GRACE_S)
         await svc.db.dispose()
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio.to_thread
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -104,7 +106,7 @@ def create_app(svc: IdentityService) -> Starlette:
         return_to = form.get("return_to", "")
         if not return_to.startswith("/authorize?"):
             return_to = "/authorize?"  # only back into the flow: no open redirect
-        client_id = dict(request.query_params).get("client_id", "")
+        client_id = dict(parse_qsl(urlsplit(return_to).query)).get("client_id", "")
         outcome = await svc.login.attempt(username, password, _origin(request), client_id)
         if not outcome.ok:
             page = svc.login_page(return_to, error="Invalid username or password.")
@@ -151,11 +153,33 @@ def create_app(svc: IdentityService) -> Starlette:
         sid = request.cookies.get(COOKIE)
         if sid:
             await svc.login.logout(sid)
-        response = HTMLResponse("<!doctype html><title>Signed out</title><p>Signed out.</p>")
+        params = dict(request.query_params) | dict(await _form(request))
+        target = await _post_logout_target(params)
+        response: Response = (
+            RedirectResponse(target, status_code=303)
+            if target
+            else HTMLResponse("<!doctype html><title>Signed out</title><p>Signed out.</p>")
+        )
         response.delete_cookie(COOKIE)
         return response
 
+    async def _post_logout_target(params: dict[str, str]) -> str | None:
+        """Only a registered redirect URI of the named client (or its origin): no open redirect."""
+        uri, client_id = params.get("post_logout_redirect_uri"), params.get("client_id")
+        client = await svc.repo.client_view(client_id) if client_id else None
+        if not uri or client is None:
+            return None
+        origins = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in client.redirect_uris}
+        return uri if uri in client.redirect_uris or uri in origins else None
+
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(svc.settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type"],
+    )
     return Starlette(
+        middleware=[cors],
         routes=[
             Route("/.well-known/openid-configuration", discovery),
             Route("/jwks", jwks),
@@ -166,7 +190,7 @@ def create_app(svc: IdentityService) -> Starlette:
             Route("/userinfo", userinfo, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["GET", "POST"]),
             Route("/healthz", healthz),
-        ]
+        ],
     )
 
 

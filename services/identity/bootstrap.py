@@ -9,6 +9,7 @@ from bff.auth import StaticKeySource, TokenValidator, shared_revocation_list
 from bff.auth.revocation import RevocationList
 from core.db import Database
 from core.settings import Settings, get_settings
+from services.identity.admin import IdentityAdmin
 from services.identity.config import IdentitySettings
 from services.identity.keys import ALGORITHM, KeyStore
 from services.identity.login import LoginService, login_page
@@ -29,6 +30,7 @@ class IdentityService:
     revocations: RevocationList
     validator: TokenValidator
     login: LoginService
+    admin: IdentityAdmin
 
     def discovery_document(self) -> dict[str, Any]:
         base = self.settings.issuer.rstrip("/")
@@ -55,7 +57,8 @@ class IdentityService:
         }
 
     def login_page(self, return_to: str, error: str = "") -> str:
-        return login_page("/login", return_to, error)
+        # Relative action: works at the root and when mounted under a prefix (/identity).
+        return login_page("login", return_to, error)
 
 
 def build(
@@ -90,4 +93,7 @@ def build(
         revocations=revocations,
     )
     login = LoginService(repo, settings, revocations)
-    return IdentityService(settings, db, keys, repo, factory, server, revocations, validator, login)
+    admin = IdentityAdmin(repo, revocations)
+    return IdentityService(
+        settings, db, keys, repo, factory, server, revocations, validator, login, admin
+    )

@@ -18,6 +18,7 @@ class IdentitySettings(BaseSettings):
     issuer: str = "http://127.0.0.1:8001"
     host: str = "127.0.0.1"
     port: int = Field(default=8001, ge=0, le=65535)
+    admin_grpc_port: int = Field(default=50071, ge=0, le=65535)
     audience: str = "orion-bff"
     access_token_ttl_s: int = Field(default=300, ge=10)
     id_token_ttl_s: int = Field(default=300, ge=10)
@@ -32,6 +33,8 @@ class IdentitySettings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     secure_cookies: bool = False
+    # Browser origins allowed to call discovery/token/revoke when the IdP has its own port.
+    cors_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
 
     def key_home(self, platform: Settings) -> Path:
         return self.keys_dir or platform.home / "identity" / "keys"

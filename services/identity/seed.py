@@ -18,9 +18,12 @@ from services.identity.store import IdentityRepo
 
 TENANTS = {"acme": "Acme Capital", "globex": "Globex Markets"}
 WORKSTATION_CLIENT = "orion-workstation"
+# The workstation's OIDC client returns to the page it was loaded from (bff/web/src/config.ts).
 WORKSTATION_REDIRECTS = [
     "http://127.0.0.1:8000/auth/callback",
     "http://localhost:8000/auth/callback",
+    "http://127.0.0.1:8000/",
+    "http://localhost:8000/",
 ]
 _TRADING = {
     "asset_classes": ["CREDIT", "FX", "RATES"],

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -97,8 +97,11 @@ class Idp:
         assert page.status_code == 200, page.text
         return_to = re.search(r'name="return_to" value="([^"]*)"', page.text)
         assert return_to is not None
+        action = re.search(r'<form method="post" action="([^"]*)"', page.text)
+        assert action is not None
         form = {"username": username, "password": password, "return_to": unescape(return_to[1])}
-        return await self.client.post(f"{ISSUER}/login", data=form, follow_redirects=True)
+        target = urljoin(str(page.url), unescape(action[1]))  # as a browser resolves it
+        return await self.client.post(target, data=form, follow_redirects=True)
 
     async def code_flow(self, username: str, password: str) -> dict[str, Any]:
         verifier, challenge = pkce_pair()

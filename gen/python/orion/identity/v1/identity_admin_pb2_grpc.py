@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class IdentityAdminServiceStub:
     """Administration of tenants and users (ROLE_ADMIN through the admin subgraph). The caller's
-    tenant and identity travel in gRPC metadata (x-tenant-id, x-actor); every change is audited.
+    access token travels in the `authorization` metadata ("Bearer <jwt>"); the service validates
+    it itself and acts in the token's tenant only. Every change is audited and emitted as an event.
     """
 
     def __init__(self, channel):
@@ -70,7 +71,8 @@ class IdentityAdminServiceStub:
 
 class IdentityAdminServiceServicer:
     """Administration of tenants and users (ROLE_ADMIN through the admin subgraph). The caller's
-    tenant and identity travel in gRPC metadata (x-tenant-id, x-actor); every change is audited.
+    access token travels in the `authorization` metadata ("Bearer <jwt>"); the service validates
+    it itself and acts in the token's tenant only. Every change is audited and emitted as an event.
     """
 
     def CreateTenant(self, request, context):
@@ -152,7 +154,8 @@ def add_IdentityAdminServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class IdentityAdminService:
     """Administration of tenants and users (ROLE_ADMIN through the admin subgraph). The caller's
-    tenant and identity travel in gRPC metadata (x-tenant-id, x-actor); every change is audited.
+    access token travels in the `authorization` metadata ("Bearer <jwt>"); the service validates
+    it itself and acts in the token's tenant only. Every change is audited and emitted as an event.
     """
 
     @staticmethod

@@ -28,7 +28,8 @@ GRPC_VERSION: str
 
 class IdentityAdminServiceStub:
     """Administration of tenants and users (ROLE_ADMIN through the admin subgraph). The caller's
-    tenant and identity travel in gRPC metadata (x-tenant-id, x-actor); every change is audited.
+    access token travels in the `authorization` metadata ("Bearer <jwt>"); the service validates
+    it itself and acts in the token's tenant only. Every change is audited and emitted as an event.
     """
 
     @_typing.overload
@@ -45,7 +46,8 @@ class IdentityAdminServiceStub:
 @_typing.type_check_only
 class IdentityAdminServiceAsyncStub(IdentityAdminServiceStub):
     """Administration of tenants and users (ROLE_ADMIN through the admin subgraph). The caller's
-    tenant and identity travel in gRPC metadata (x-tenant-id, x-actor); every change is audited.
+    access token travels in the `authorization` metadata ("Bearer <jwt>"); the service validates
+    it itself and acts in the token's tenant only. Every change is audited and emitted as an event.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -58,7 +60,8 @@ class IdentityAdminServiceAsyncStub(IdentityAdminServiceStub):
 
 class IdentityAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """Administration of tenants and users (ROLE_ADMIN through the admin subgraph). The caller's
-    tenant and identity travel in gRPC metadata (x-tenant-id, x-actor); every change is audited.
+    access token travels in the `authorization` metadata ("Bearer <jwt>"); the service validates
+    it itself and acts in the token's tenant only. Every change is audited and emitted as an event.
     """
 
     @_abc_1.abstractmethod
