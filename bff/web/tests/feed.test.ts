@@ -90,3 +90,19 @@ describe('MarketDataFeed', () => {
     feed.stop();
   });
 });
+
+describe('StreamSequence (marketData message continuity)', () => {
+  it('accepts seq + 1 after the snapshot and reports a lost message on a jump', async () => {
+    const { StreamSequence } = await import('../src/api/liveBackend');
+    const s = new StreamSequence();
+    expect(s.accept('INCREMENT', 4)).toBe('lost');
+    expect(s.accept('SNAPSHOT', 7)).toBe('ok');
+    expect(s.accept('INCREMENT', 8)).toBe('ok');
+    expect(s.accept('INCREMENT', 9)).toBe('ok');
+    expect(s.accept('INCREMENT', 11)).toBe('lost');
+    // After a loss nothing applies until a new snapshot.
+    expect(s.accept('INCREMENT', 12)).toBe('lost');
+    expect(s.accept('SNAPSHOT', 12)).toBe('ok');
+    expect(s.accept('INCREMENT', 13)).toBe('ok');
+  });
+});

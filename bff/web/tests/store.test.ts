@@ -87,6 +87,18 @@ describe('MarketDataStore', () => {
     expect(gaps).toEqual([['EURUSD']]);
   });
 
+  it('accepts an increment whose prevSequence is older than a newer snapshot, or null', () => {
+    const { store, gaps } = makeStore();
+    // The snapshot (seq 20) was newer than the stream's last increment for the instrument (seq 17).
+    store.applySnapshot([tick('EURUSD', 20, 1.1, 1.2), tick('GBPUSD', 3, 1.3, 1.4)]);
+    store.applyIncrements([tick('EURUSD', 23, 1.2, 1.3, { prevSequence: 17 })]);
+    // First increment of an instrument in this stream: nothing earlier to compare with.
+    store.applyIncrements([tick('GBPUSD', 9, 1.31, 1.41, { prevSequence: null })]);
+    expect(gaps).toHaveLength(0);
+    expect(store.getRow('EURUSD')?.sequence).toBe(23);
+    expect(store.getRow('GBPUSD')?.sequence).toBe(9);
+  });
+
   it('asks for a snapshot when an increment arrives for an unknown instrument', () => {
     const { store, gaps } = makeStore();
     store.applyIncrements([tick('USDJPY', 3, 150.1, 150.2)]);

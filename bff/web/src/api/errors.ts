@@ -1,5 +1,5 @@
 /** Turns BFF error codes, GraphQL errors and network failures into messages a trader understands. */
-import type { OrionError } from './operations';
+import { errorCodeOf, type OrionError } from './operations';
 
 export interface TraderMessage {
   title: string;
@@ -94,7 +94,7 @@ export function explainCode(code: string, serverMessage?: string | null, correla
 }
 
 export function explainOrionError(error: OrionError): TraderMessage {
-  return explainCode(error.code, error.message, error.correlationId ?? null);
+  return explainCode(errorCodeOf(error), error.message, error.correlationId ?? null);
 }
 
 /** A failure from the transport or a GraphQL `errors` array, carrying a code when the server gave one. */

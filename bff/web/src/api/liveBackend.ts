@@ -1,6 +1,7 @@
 /** Backend over the workstation GraphQL subgraph: HTTP for queries/mutations, graphql-ws for streams. */
 import type { Backend } from './backend';
 import type { ConnectionManager } from './connection';
+import { GraphqlRequestError } from './errors';
 import type { GraphqlHttpClient } from './http';
 import * as ops from './operations';
 import type { Tick } from '../marketdata/types';
@@ -26,22 +27,60 @@ export function toTick(t: ops.MarketTickGql): Tick {
   };
 }
 
+/** Message-level continuity of one marketData subscription: seq is +1 per increment after the snapshot. */
+export class StreamSequence {
+  private last: number | null = null;
+
+  reset(): void {
+    this.last = null;
+  }
+
+  accept(kind: 'SNAPSHOT' | 'INCREMENT', seq: number): 'ok' | 'lost' {
+    if (kind === 'SNAPSHOT') {
+      this.last = seq;
+      return 'ok';
+    }
+    if (this.last === null || seq !== this.last + 1) {
+      this.last = null;
+      return 'lost';
+    }
+    this.last = seq;
+    return 'ok';
+  }
+}
+
 export function createLiveBackend(http: GraphqlHttpClient, ws: ConnectionManager): Backend {
   return {
     kind: 'live',
     connection: ws,
     instruments: async () => (await http.request<ops.InstrumentsResult>(ops.INSTRUMENTS)).instruments,
-    marketSnapshot: async (instrumentIds) =>
-      (await http.request<ops.MarketSnapshotResult>(ops.MARKET_SNAPSHOT, { instrumentIds })).marketSnapshot.map(toTick),
-    marketData: (instrumentIds, handlers) =>
-      ws.subscribe<ops.MarketDataResult>(ops.MARKET_DATA, () => ({ instrumentIds }), {
-        onData: (data) => {
-          const ticks = data.marketData.ticks.map(toTick);
-          if (data.marketData.kind === 'SNAPSHOT') handlers.onSnapshot(ticks);
+    marketSnapshot: async (instrumentIds) => {
+      const { marketSnapshot } = await http.request<ops.MarketSnapshotResult>(ops.MARKET_SNAPSHOT, { instrumentIds });
+      if (!marketSnapshot.available) {
+        throw new GraphqlRequestError(marketSnapshot.unavailableReason ?? 'Snapshot store unavailable', 'SNAPSHOT_UNAVAILABLE');
+      }
+      return marketSnapshot.ticks.map(toTick);
+    },
+    marketData: (instrumentIds, handlers) => {
+      const stream = new StreamSequence();
+      const handle = ws.subscribe<ops.MarketDataResult>(ops.MARKET_DATA, () => ({ instrumentIds }), {
+        onStart: () => stream.reset(),
+        onData: ({ marketData }) => {
+          if (!marketData.snapshotAvailable && marketData.unavailableReason) handlers.onError(marketData.unavailableReason);
+          const verdict = stream.accept(marketData.kind, marketData.seq);
+          if (verdict === 'lost') {
+            // A whole message is missing: start again, the new subscription opens with a snapshot.
+            handle.restart();
+            return;
+          }
+          const ticks = marketData.ticks.map(toTick);
+          if (marketData.kind === 'SNAPSHOT') handlers.onSnapshot(ticks);
           else handlers.onIncrement(ticks);
         },
         onError: handlers.onError,
-      }),
+      });
+      return handle;
+    },
     createRfq: async (input) => (await http.request<ops.CreateRfqResult>(ops.CREATE_RFQ, { input })).createRfq,
     acceptQuote: async (input) => (await http.request<ops.AcceptQuoteResult>(ops.ACCEPT_QUOTE, { input })).acceptQuote,
     cancelRfq: async (input) => (await http.request<ops.CancelRfqResult>(ops.CANCEL_RFQ, { input })).cancelRfq,

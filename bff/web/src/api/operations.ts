@@ -8,6 +8,10 @@
  *
  * Conventions assumed: Decimal scalars serialise as strings; DateTime as ISO-8601 strings (UTC);
  * expected business failures are union members implementing the `OrionError` interface.
+ *
+ * Status per area (2026-11-24): instruments, me, marketSnapshot and marketData match the
+ * workstation subgraph in bff/workstation/ as committed; the RFQ and trade operations below are the
+ * UI's proposal for the RFQ subgraph work (Rfq and Trade are id-only stubs there so far).
  */
 
 export type Decimal = string;
@@ -43,21 +47,23 @@ export interface OrionError {
 export interface Instrument {
   id: string;
   symbol: string;
+  /** AssetClass enum: FX, RATES, CREDIT, EQUITY, ... */
   assetClass: string;
   tickSize: Decimal;
+  lotSize?: Decimal;
   currency: string;
 }
 
 export const INSTRUMENTS = /* GraphQL */ `
   query Instruments {
-    instruments { id symbol assetClass tickSize currency }
+    instruments { id symbol assetClass tickSize lotSize currency }
   }
 `;
 export interface InstrumentsResult { instruments: Instrument[] }
 
-export interface Me { userId: string; displayName: string; tenantId: string; roles: string[] }
+export interface Me { user: { id: string }; tenantId: string; username: string | null; roles: string[]; permissions: string[] }
 export const ME = /* GraphQL */ `
-  query Me { me { userId displayName tenantId roles } }
+  query Me { me { user { id } tenantId username roles permissions } }
 `;
 export interface MeResult { me: Me }
 
@@ -65,7 +71,9 @@ export interface MeResult { me: Me }
 
 export interface MarketTickGql {
   instrumentId: string;
+  /** Per-instrument tick sequence (+1 per tick upstream; skips when the BFF coalesces). */
   sequence: number;
+  /** This instrument's sequence in the stream's previous increment; null in snapshots / first time. */
   prevSequence: number | null;
   bid: Decimal | null;
   ask: Decimal | null;
@@ -80,23 +88,39 @@ const TICK_FIELDS = 'instrumentId sequence prevSequence bid ask bidSize askSize 
 
 export const MARKET_SNAPSHOT = /* GraphQL */ `
   query MarketSnapshot($instrumentIds: [ID!]!) {
-    marketSnapshot(instrumentIds: $instrumentIds) { ${TICK_FIELDS} }
-  }
-`;
-export interface MarketSnapshotVars { instrumentIds: string[] }
-export interface MarketSnapshotResult { marketSnapshot: MarketTickGql[] }
-
-/** First message: kind SNAPSHOT with every instrument; then INCREMENT batches (coalesced). */
-export const MARKET_DATA = /* GraphQL */ `
-  subscription MarketData($instrumentIds: [ID!], $watchlist: ID) {
-    marketData(instrumentIds: $instrumentIds, watchlist: $watchlist) {
-      kind
+    marketSnapshot(instrumentIds: $instrumentIds) {
+      available unavailableReason missingInstrumentIds
       ticks { ${TICK_FIELDS} }
     }
   }
 `;
-export interface MarketDataVars { instrumentIds?: string[]; watchlist?: string }
-export interface MarketDataResult { marketData: { kind: 'SNAPSHOT' | 'INCREMENT'; ticks: MarketTickGql[] } }
+export interface MarketSnapshotVars { instrumentIds: string[] }
+export interface MarketSnapshotResult {
+  marketSnapshot: { available: boolean; unavailableReason: string | null; missingInstrumentIds: string[]; ticks: MarketTickGql[] };
+}
+
+/**
+ * First message: kind SNAPSHOT with every instrument; then coalesced INCREMENT batches. `seq` grows
+ * by one per increment of the stream: a jump means a lost message and the UI resubscribes.
+ */
+export const MARKET_DATA = /* GraphQL */ `
+  subscription MarketData($instrumentIds: [ID!], $watchlist: ID, $maxRateHz: Int) {
+    marketData(instrumentIds: $instrumentIds, watchlist: $watchlist, maxRateHz: $maxRateHz) {
+      kind seq snapshotAvailable unavailableReason
+      ticks { ${TICK_FIELDS} }
+    }
+  }
+`;
+export interface MarketDataVars { instrumentIds?: string[]; watchlist?: string; maxRateHz?: number }
+export interface MarketDataResult {
+  marketData: {
+    kind: 'SNAPSHOT' | 'INCREMENT';
+    seq: number;
+    snapshotAvailable: boolean;
+    unavailableReason: string | null;
+    ticks: MarketTickGql[];
+  };
+}
 
 // ---------------------------------------------------------------- RFQ
 
@@ -157,7 +181,9 @@ const RFQ_FIELDS = `id correlationId instrumentId side quantity minQuantity allo
   statusReason tradeIds quotes { ${QUOTE_FIELDS} } ${AUDIT_FIELDS}`;
 const TRADE_FIELDS = `id correlationId rfqId quoteId instrumentId side quantity price notional currency lpId lpName
   executedAt status ${AUDIT_FIELDS}`;
-const ERROR_FIELDS = '... on OrionError { code message correlationId }';
+// Proposed for the RFQ subgraph: every expected failure implements OrionError. The shared
+// NotEntitled type (message only) is selected too so the UI works with what exists today.
+const ERROR_FIELDS = '... on OrionError { code message correlationId } ... on NotEntitled { message }';
 
 export interface CreateRfqInput {
   instrumentId: string;
@@ -224,6 +250,25 @@ export const BLOTTER_UPDATES = /* GraphQL */ `
 `;
 export interface BlotterUpdatesResult { blotterUpdates: { rfq: Rfq | null; trade: Trade | null } }
 
-export function isOrionError(value: { __typename: string } | null | undefined): value is OrionError {
-  return !!value && 'code' in value && 'message' in value && typeof (value as OrionError).code === 'string';
+/** Typed failures the BFF already has that carry no `code` field: their type name says it. */
+const CODE_BY_TYPENAME: Record<string, OrionErrorCode> = {
+  NotEntitled: 'NOT_ENTITLED',
+  InstrumentNotFound: 'INSTRUMENT_NOT_FOUND',
+  QuoteExpired: 'QUOTE_EXPIRED',
+  LastLookRejected: 'LAST_LOOK_REJECTED',
+  RfqExpired: 'RFQ_EXPIRED',
+  RfqNotOpen: 'RFQ_NOT_OPEN',
+  LimitBreached: 'LIMIT_BREACHED',
+  KillSwitchActive: 'KILL_SWITCH_ACTIVE',
+};
+
+/** Any union member other than the success type counts as a failure, with or without `code`. */
+export function isOrionError(value: { __typename: string } | null | undefined, successTypename?: string): value is OrionError {
+  if (!value) return false;
+  if (successTypename !== undefined) return value.__typename !== successTypename;
+  return ('code' in value && typeof (value as OrionError).code === 'string') || value.__typename in CODE_BY_TYPENAME;
+}
+
+export function errorCodeOf(error: { __typename: string; code?: string | null }): OrionErrorCode {
+  return error.code ?? CODE_BY_TYPENAME[error.__typename] ?? error.__typename;
 }

@@ -144,13 +144,18 @@ export class MarketDataStore {
     return removed;
   }
 
+  /**
+   * prevSequence (a number) is what the stream last sent for the instrument: a value newer than
+   * ours means we missed an update. An older one is fine (our snapshot was newer than the stream's
+   * last increment). null means the stream has no earlier increment: coalesced sequences may skip,
+   * so anything newer applies. Without the field at all, sequences must be contiguous.
+   */
   private classify(tick: Tick, previous: MarketRow | undefined): 'apply' | 'drop' | 'gap' {
     if (!previous) return 'gap';
     if (previous.resyncing) return 'drop';
     if (tick.sequence <= previous.sequence) return 'drop';
-    if (tick.prevSequence !== undefined && tick.prevSequence !== null) {
-      return tick.prevSequence === previous.sequence ? 'apply' : 'gap';
-    }
+    if (tick.prevSequence === null) return 'apply';
+    if (tick.prevSequence !== undefined) return tick.prevSequence > previous.sequence ? 'gap' : 'apply';
     return tick.sequence === previous.sequence + 1 ? 'apply' : 'gap';
   }
 

@@ -8,9 +8,9 @@ export interface Tick {
   /** Per-instrument sequence number assigned upstream; strictly increasing. */
   sequence: number;
   /**
-   * Sequence of the previous update this stream sent for the instrument. The BFF coalesces, so
-   * sequences may legitimately skip; when present, a gap is `prevSequence !== last seen sequence`.
-   * When absent, a gap is `sequence > last + 1`.
+   * Sequence the stream last sent for this instrument (the BFF coalesces, so sequences skip).
+   * A number newer than the client's is a gap; null: no earlier increment, apply; absent: the
+   * source does not coalesce and sequences must be contiguous. See MarketDataStore.classify.
    */
   prevSequence?: number | null;
   bid: number | null;

@@ -97,7 +97,7 @@ export function RfqTicket(props: {
         instrumentId, side, quantity, expirySeconds: expiry, minQuantity: minQuantity === '' ? null : minQuantity,
         allowPartial, idempotencyKey: createKey.current,
       });
-      if (isOrionError(result)) setOutcome({ kind: 'error', message: explainOrionError(result) });
+      if (isOrionError(result, 'Rfq')) setOutcome({ kind: 'error', message: explainOrionError(result) });
       else {
         createKey.current = null;
         setRfq(result);
@@ -115,7 +115,7 @@ export function RfqTicket(props: {
     setBusy(true);
     try {
       const result = await backend.acceptQuote({ rfqId: rfq.id, quoteId: quote.id, idempotencyKey: `${rfq.id}:${quote.id}` });
-      if (isOrionError(result)) setOutcome({ kind: 'error', message: explainOrionError(result) });
+      if (isOrionError(result, 'Trade')) setOutcome({ kind: 'error', message: explainOrionError(result) });
       else {
         setOutcome({ kind: 'trade', trade: result });
         blotters.trades.upsert([result]);
@@ -131,7 +131,7 @@ export function RfqTicket(props: {
     if (!rfq || !OPEN.has(rfq.status)) return;
     try {
       const result = await backend.cancelRfq({ rfqId: rfq.id, idempotencyKey: `${rfq.id}:cancel` });
-      if (isOrionError(result)) setOutcome({ kind: 'error', message: explainOrionError(result) });
+      if (isOrionError(result, 'Rfq')) setOutcome({ kind: 'error', message: explainOrionError(result) });
       else { setRfq(result); setOutcome({ kind: 'info', text: 'RFQ cancelled. No trade was done.' }); }
     } catch (error) {
       setOutcome({ kind: 'error', message: explainUnknown(error) });
