@@ -82,7 +82,7 @@ class StreamingServer:
             default_path_schema(), subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         )
         routes: list[BaseRoute] = [
-            *hub_routes(self.hub, self.authenticator),
+            *self.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/metrics", _metrics),
@@ -108,13 +108,23 @@ class StreamingServer:
             }
         )
 
+    def routes(self) -> list[BaseRoute]:
+        """The hub's route, for an app (the BFF) that serves /graphql itself."""
+        return hub_routes(self.hub, self.authenticator)
+
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        async with self.running():
+            yield
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[MarketDataHub]:
+        """Install the hub for the resolvers and run the feed; use inside an app's lifespan."""
         runtime.install(self.hub)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(job(stop)) for job in self.background]
         try:
-            yield
+            yield self.hub
         finally:
             stop.set()
             for task in tasks:

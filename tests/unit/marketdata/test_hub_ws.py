@@ -168,3 +168,21 @@ async def test_every_field_serialises_identically_on_hub_and_strawberry_paths() 
     assert (tick["quality"], tick["qualityFlags"], tick["bidSize"]) == ("DEGRADED", 9, None)
     assert increments[0]["ticks"][0]["prevSequence"] is None
     assert seconds[0]["ticks"][0]["prevSequence"] == 4
+
+
+async def test_a_client_that_reconnects_resumes_with_a_fresh_snapshot_of_latest_values() -> None:
+    hub = MarketDataHub()
+    hub.on_tick(_tick("FX.EURUSD", 1, "1.1"))
+    async with serve(StreamingServer(hub).app()) as port:
+        url = f"ws://127.0.0.1:{port}/graphql/stream"
+        async with GqlWs.connect(url) as client:
+            await client.subscribe("1", QUERY, {"ids": ["FX.EURUSD"]})
+            assert (await _next(client, "1"))["ticks"][0]["bid"] == "1.1"
+        # Ticks keep arriving while the client is away.
+        for seq in range(2, 6):
+            hub.on_tick(_tick("FX.EURUSD", seq, f"1.{seq}"))
+        async with GqlWs.connect(url) as client:
+            await client.subscribe("1", QUERY, {"ids": ["FX.EURUSD"]})
+            resumed = await _next(client, "1")
+    assert resumed["kind"] == "SNAPSHOT"
+    assert (resumed["ticks"][0]["bid"], resumed["ticks"][0]["sequence"]) == ("1.5", 5)
