@@ -109,22 +109,6 @@ class IdentityRepo:
             return None
         return CodeView(**{k: getattr(row, k) for k in _CODE_FIELDS})
 
-    async def create_session(self, user_id: str, tenant_id: str, ttl_s: int) -> str:
-        sid = new_id()
-        now = self.clock()
-        async with self.db.sessions() as s:
-            s.add(
-                SessionRow(
-                    session_id=sid,
-                    user_id=user_id,
-                    tenant_id=tenant_id,
-                    created_at=now,
-                    expires_at=now + timedelta(seconds=ttl_s),
-                )
-            )
-            await s.commit()
-        return sid
-
     async def live_session(self, session_id: str | None) -> SessionRow | None:
         if not session_id:
             return None
