@@ -17,6 +17,7 @@ from bff.auth import TokenValidator
 from bff.grpc.calls import CallPolicy
 from bff.grpc.channels import DownstreamConfig, Downstreams
 from bff.limits import BodySizeLimit
+from bff.ratelimit import RateLimiter
 from bff.session.ws import SessionRegistry
 from bff.settings import BffLimits
 from bff.subgraphs import SUBGRAPHS, path_of
@@ -120,9 +121,10 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
                 await holder.embedded_server.stop(1.0)
 
     routes = _health_routes(health)
+    limiter = RateLimiter(cfg.limits.rate_per_minute)  # shared: the limit is per user, not per path
     for name, build in SUBGRAPHS.items():
         schema = build(cfg.limits)
-        view = SubgraphView(schema, name, cfg.limits, sessions, holder, cfg.validator)
+        view = SubgraphView(schema, name, cfg.limits, sessions, holder, cfg.validator, limiter)
         routes += [Route(path_of(name), view), WebSocketRoute(path_of(name), view)]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=cfg.limits.max_body_bytes)

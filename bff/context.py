@@ -10,6 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from bff.auth import MissingToken, Principal
 from bff.grpc.channels import Downstreams
+from bff.ratelimit import RateLimiter
 from core.logging import correlation_id_var, tenant_id_var
 from orion.refdata.v1 import refdata_pb2 as pb
 
@@ -48,6 +49,7 @@ class OrionContext:
     response: Any = None
     connection_params: dict[str, Any] = field(default_factory=dict)
     auth_failure: str | None = None
+    rate_limiter: RateLimiter | None = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:

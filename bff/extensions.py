@@ -32,6 +32,7 @@ class OrionOperation(SchemaExtension):
     def __init__(self, *, execution_context: Any = None) -> None:
         super().__init__(execution_context=execution_context)
         self._started = 0.0
+        self._rate_checked = False
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -65,7 +66,10 @@ class OrionOperation(SchemaExtension):
         if info.path.prev is None and info.field_name not in PUBLIC_ROOT_FIELDS:
             context = info.context
             if isinstance(context, OrionContext):
-                context.require_principal()
+                principal = context.require_principal()
+                if context.rate_limiter is not None and not self._rate_checked:
+                    self._rate_checked = True  # one token per operation, not per root field
+                    context.rate_limiter.check(principal)
         result: object = _next(root, info, *args, **kwargs)
         return result
 

@@ -20,6 +20,8 @@ class BffLimits(BaseSettings):
     max_ws_message_bytes: int = Field(default=64 * 1024, ge=1024)
     max_subscriptions_per_connection: int = Field(default=50, ge=1)
     introspection: bool = True
+    # Operations per user per minute unless the token's entitlements say otherwise.
+    rate_per_minute: int = Field(default=600, ge=1)
     # Sessions: server ping cadence, idle cut-off, hard lifetime, init wait, shutdown drain.
     ping_interval_s: float = Field(default=15.0, gt=0)
     idle_timeout_s: float = Field(default=300.0, gt=0)

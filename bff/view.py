@@ -20,6 +20,7 @@ from bff.auth import AuthenticationError, TokenValidator, authenticate
 from bff.context import Loaders, OrionContext
 from bff.correlation import HEADER, correlation_id_from
 from bff.grpc.channels import Downstreams
+from bff.ratelimit import RateLimiter
 from bff.session.ws import OrionWSHandler, SessionRegistry
 from bff.settings import BffLimits
 
@@ -44,6 +45,7 @@ class SubgraphView(GraphQL[OrionContext, None]):
         sessions: SessionRegistry,
         downstreams: Any,
         validator: TokenValidator | None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -56,6 +58,7 @@ class SubgraphView(GraphQL[OrionContext, None]):
         self.limits = limits
         self._downstreams = downstreams  # a holder whose `.current` is set in the lifespan
         self._validator = validator
+        self._rate_limiter = rate_limiter
         self.graphql_transport_ws_handler_class = type(
             f"{subgraph.title()}WSHandler",
             (OrionWSHandler,),
@@ -93,6 +96,7 @@ class SubgraphView(GraphQL[OrionContext, None]):
             loaders=Loaders.create(downstreams),
             request=request,
             response=response,
+            rate_limiter=self._rate_limiter,
         )
         if isinstance(request, Request):
             await self._authenticate(context, request.headers.get("authorization"))
