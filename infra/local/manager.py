@@ -70,10 +70,13 @@ def _await_ready(server: LocalServer) -> None:
     raise server.failure(f"not ready after {server.ready_timeout_s:.0f}s")
 
 
-def _start_all(todo: list[LocalServer]) -> None:
+def _start_all(todo: list[LocalServer], launched: list[LocalServer]) -> None:
     # Kafka's JVM is the slow one: launch everything first, then wait, so start-ups overlap.
     for server in todo:
-        _launch(server)
+        # A live but silent instance of ours is still starting (or recovering): wait for it.
+        if server.pid() is None:
+            _launch(server)
+            launched.append(server)
     for server in todo:
         _await_ready(server)
 
@@ -84,16 +87,15 @@ def up(settings: Settings | None = None) -> int:
     settings = settings or Settings()
     with _home_lock(settings):
         todo = [s for s in servers(settings) if _needs_start(s)]
-        if _started_here is None:
-            _started_here = set()
-        _started_here.update(s.name for s in todo)
+        launched: list[LocalServer] = []
         try:
-            _start_all(todo)
+            _start_all(todo, launched)
         except Exception as exc:
             print(f"infra up failed: {exc}", file=sys.stderr, flush=True)
-            for server in todo:
+            for server in launched:
                 server.stop()
             return 1
+        _started_here = (_started_here or set()) | {s.name for s in launched}
         if not todo:
             print("already running; nothing to start", flush=True)
     rows = status(settings)

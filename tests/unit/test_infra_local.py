@@ -11,7 +11,7 @@ import pytest
 
 from core.settings import LocalPorts, Settings
 from infra.local import manager, procs
-from infra.local.base import Ownership, ServerStatus
+from infra.local.base import LocalServer, Ownership, ServerStatus
 from infra.local.kafka_server import KafkaServer, kafka_version, new_cluster_id
 from infra.local.layout import Layout, shared_cache_dir
 from infra.local.postgres_server import PostgresServer, asyncpg_dsn, find_bindir
@@ -188,3 +188,68 @@ def test_pg_bindir_prefers_the_data_dirs_major_version(monkeypatch: pytest.Monke
         found = find_bindir(major)
         assert found is not None
         assert found.parent.name == major
+
+
+class FakeServer(LocalServer):
+    """A server whose process and probe answers are scripted; launching is recorded."""
+
+    name = "fake"
+    ready_timeout_s = 5.0
+
+    def __init__(self, layout: Layout, pid: int | None, probes: list[bool]) -> None:
+        super().__init__(layout)
+        self._pid, self.probes, self.launches, self.stops = pid, probes, 0, 0
+
+    def endpoint(self) -> str:
+        return "127.0.0.1:1"
+
+    def pidfile(self) -> Path:
+        return self.layout.pidfile(self.name)
+
+    def markers(self) -> tuple[str, ...]:
+        return ("fake",)
+
+    def pid(self) -> int | None:
+        return self._pid
+
+    def launch(self) -> None:
+        self.launches += 1
+        self._pid = 4242
+
+    def probe(self) -> bool:
+        return self.probes.pop(0) if self.probes else True
+
+    def stop(self) -> bool:
+        self.stops += 1
+        self._pid = None
+        return True
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, fakes: list[LocalServer]) -> None:
+    monkeypatch.setattr(manager, "servers", lambda settings=None: fakes)
+    monkeypatch.setattr(manager, "_started_here", None)
+
+
+def test_a_live_but_silent_server_is_awaited_not_launched_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starting = FakeServer(_layout(tmp_path), pid=99, probes=[False, False, True, True])
+    _install(monkeypatch, [starting])
+    assert manager.up(Settings(home=tmp_path)) == 0
+    assert starting.launches == 0
+
+
+def test_in_process_down_stops_only_what_this_process_launched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = FakeServer(_layout(tmp_path), pid=99, probes=[])
+    stopped = FakeServer(_layout(tmp_path), pid=None, probes=[])
+    stopped.name = "other"
+    _install(monkeypatch, [running, stopped])
+    settings = Settings(home=tmp_path)
+    assert manager.up(settings) == 0
+    assert (running.launches, stopped.launches) == (0, 1)
+    assert manager.down(settings) == 0
+    assert (running.stops, stopped.stops) == (0, 1)
+    assert manager.down(settings) == 0  # a new "process" (no record): stops everything
+    assert running.stops == 1
