@@ -252,3 +252,26 @@ async def test_ensure_topics_is_idempotent(buses: Buses, topic: str) -> None:
     await bus.ensure_topics([TopicSpec(topic, PARTITIONS, 3_600_000)])
     meta = await bus.publish(OutgoingRecord(topic, b"x", b"y"))
     assert meta.offset == 0
+
+
+async def test_kafka_topics_are_created_with_declared_partitions_retention_and_cleanup() -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    name = f"test.conformance.c{uuid.uuid4().hex[:12]}.v1"
+    bus = KafkaBus(KAFKA, client_id="conformance")
+    await bus.start()
+    try:
+        await bus.ensure_topics([TopicSpec(name, 5, None, compacted=True)])
+    finally:
+        await bus.stop()
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([name])
+        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+    finally:
+        await admin.close()
+    assert len(described["partitions"]) == 5
+    configs = {c[0]: c[1] for r in responses for res in r.resources for c in res[4]}
+    assert (configs["cleanup.policy"], configs["retention.ms"]) == ("compact", "-1")
