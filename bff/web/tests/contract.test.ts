@@ -9,8 +9,8 @@ import * as ops from '../src/api/operations';
 
 const SDL = resolve(__dirname, '../../../schemas/graphql/workstation.graphql');
 
-const documents = Object.entries(ops).filter(
-  (entry): entry is [string, string] => typeof entry[1] === 'string' && /^\s*(query|mutation|subscription)\b/.test(entry[1]),
+const documents: Array<[string, string]> = Object.entries(ops as Record<string, unknown>).flatMap(([name, value]) =>
+  typeof value === 'string' && /^\s*(query|mutation|subscription)\b/.test(value) ? [[name, value] as [string, string]] : [],
 );
 
 describe.skipIf(!existsSync(SDL))('operations.ts against schemas/graphql/workstation.graphql', () => {
