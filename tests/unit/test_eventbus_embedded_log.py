@@ -162,3 +162,17 @@ async def test_two_bus_instances_on_one_file_share_groups_and_wake_ups(tmp_path:
         await c.stop()
     await one.stop()
     await two.stop()
+
+
+async def test_latest_start_skips_history_and_polls_respect_max_batch(tmp_path: Path) -> None:
+    bus = await _bus(tmp_path / "log.db", partitions=1)
+    await bus.publish_batch([OutgoingRecord(TOPIC, b"k", b"old")] * 10)
+    latest = bus.consumer(ConsumerConfig("late", [TOPIC], start_from="latest", max_batch=3))
+    await latest.start()
+    await bus.publish_batch([OutgoingRecord(TOPIC, b"k", b"new%d" % i) for i in range(5)])
+    first = await latest.poll(1000)
+    second = await latest.poll(1000)
+    assert [r.value for r in first + second] == [b"new0", b"new1", b"new2", b"new3", b"new4"]
+    assert len(first) == 3
+    await latest.stop()
+    await bus.stop()
