@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -27,6 +28,14 @@ from core.settings import Profile, Settings, get_settings
 from core.tracing import configure_tracing
 
 
+class Streaming(Protocol):
+    """The market-data hub (bff.streaming.app.StreamingServer) as the BFF mounts it."""
+
+    def routes(self) -> list[BaseRoute]: ...
+
+    def running(self) -> AbstractAsyncContextManager[Any]: ...
+
+
 @dataclass(frozen=True)
 class BffConfig:
     refdata_addr: str
@@ -36,6 +45,8 @@ class BffConfig:
     # Run the reference-data service inside this process (embedded profile, tests).
     embedded_refdata: bool = False
     tracing: bool = True
+    # Mounts the hub's own socket (/graphql/stream) and runs its feed in this app's lifespan.
+    streaming: Streaming | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BffConfig:
@@ -93,6 +104,15 @@ async def _start_embedded_refdata(holder: _Holder, tracing: bool) -> str:
     return f"127.0.0.1:{port}"
 
 
+async def _shutdown(cfg: BffConfig, holder: _Holder, sessions: SessionRegistry) -> None:
+    """Drain sessions with a close code first, then close channels and embedded servers."""
+    await sessions.drain(cfg.limits.drain_timeout_s)
+    if holder.current is not None:
+        await holder.current.close()
+    if holder.embedded_server is not None:
+        await holder.embedded_server.stop(1.0)
+
+
 def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starlette:
     cfg = config or BffConfig.from_settings(get_settings())
     holder = _Holder()
@@ -112,13 +132,13 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
             )
         )
         _register_downstream_health(health, holder.current)
-        try:
-            yield
-        finally:
-            await sessions.drain(cfg.limits.drain_timeout_s)
-            await holder.current.close()
-            if holder.embedded_server is not None:
-                await holder.embedded_server.stop(1.0)
+        async with contextlib.AsyncExitStack() as stack:
+            if cfg.streaming is not None:
+                await stack.enter_async_context(cfg.streaming.running())
+            try:
+                yield
+            finally:
+                await _shutdown(cfg, holder, sessions)
 
     routes = _health_routes(health)
     limiter = RateLimiter(cfg.limits.rate_per_minute)  # shared: the limit is per user, not per path
@@ -126,6 +146,8 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
         schema = build(cfg.limits)
         view = SubgraphView(schema, name, cfg.limits, sessions, holder, cfg.validator, limiter)
         routes += [Route(path_of(name), view), WebSocketRoute(path_of(name), view)]
+    if cfg.streaming is not None:
+        routes += cfg.streaming.routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=cfg.limits.max_body_bytes)
     app.state.sessions = sessions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +13,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
 
 from bff.app import BffConfig
 from bff.settings import BffLimits
@@ -135,3 +139,32 @@ async def test_health_ready_and_metrics_endpoints(bff: str) -> None:
         'orion_bff_downstream_calls_total{downstream="refdata",method="BatchGetInstruments"' in text
     )
     assert "orion_bff_open_websockets" in text
+
+
+class RecordingStreaming:
+    """Stands in for the market-data hub: a route and a lifespan-bound run, both observable."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def routes(self) -> list[BaseRoute]:
+        async def stream(_: Request) -> PlainTextResponse:
+            return PlainTextResponse("hub")
+
+        return [Route("/graphql/stream", stream)]
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        self.events.append("started")
+        yield
+        self.events.append("stopped")
+
+
+async def test_streaming_component_is_mounted_and_tied_to_the_lifespan() -> None:
+    streaming = RecordingStreaming()
+    async with running_refdata() as (_, port):
+        config = BffConfig(f"127.0.0.1:{port}", validator=ISSUER.validator(), streaming=streaming)
+        async with running_bff(config) as url, httpx.AsyncClient(base_url=url) as client:
+            assert (await client.get("/graphql/stream")).text == "hub"
+            assert streaming.events == ["started"]
+    assert streaming.events == ["started", "stopped"]
