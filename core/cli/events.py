@@ -126,5 +126,56 @@ async def _probe(count: int) -> tuple[float, int]:
         await bus.stop()
 
 
+@events_app.command("tail")
+def tail(
+    topic: str = typer.Argument(..., help="Logical topic, e.g. rfq.lifecycle.v1."),
+    limit: int = typer.Option(20, min=1, help="Stop after this many events."),
+    from_beginning: bool = typer.Option(False, "--from-beginning", help="Start at offset 0."),
+    wait: float = typer.Option(5.0, help="Stop after this many idle seconds."),
+) -> None:
+    """Print decoded events of a topic as JSON lines (envelope + payload); never commits."""
+    asyncio.run(_tail(topic, limit, from_beginning, wait))
+
+
+async def _tail(topic: str, limit: int, from_beginning: bool, wait: float) -> None:
+    import json
+
+    from google.protobuf.json_format import MessageToDict
+
+    from eventbus.bus import ConsumerConfig
+    from eventbus.envelope import decode
+    from eventbus.errors import NonRetryableError
+    from eventbus.factory import create_bus
+    from eventbus.known_events import load_all
+    from eventbus.topics import topic_name
+
+    load_all()
+    settings = get_settings()
+    bus = create_bus(settings, client_id="orion-tail")
+    await bus.start()
+    start = "earliest" if from_beginning else "latest"
+    name = topic_name(topic, settings.env)
+    group = f"orion-tail-{uuid.uuid4().hex[:8]}"
+    consumer = bus.consumer(ConsumerConfig(group_id=group, topics=[name], start_from=start))
+    await consumer.start()
+    shown = 0
+    try:
+        while shown < limit:
+            records = await consumer.poll(int(wait * 1000))
+            if not records:
+                break
+            for record in records[: limit - shown]:
+                try:
+                    event = decode(record)
+                    line = MessageToDict(event.envelope) | {"payload": MessageToDict(event.payload)}
+                except NonRetryableError as exc:
+                    line = {"offset": record.offset, "undecodable": str(exc)}
+                typer.echo(json.dumps(line, sort_keys=True))
+                shown += 1
+    finally:
+        await consumer.stop()
+        await bus.stop()
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(events_app, name="events")
