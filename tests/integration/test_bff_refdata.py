@@ -91,6 +91,13 @@ async def test_client_correlation_id_reaches_grpc_log_response_and_trace(
     server_spans = [s for s in _SPANS.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
     tagged = [s for s in server_spans if s.attributes.get("orion.correlation_id") == "corr-it-42"]
     assert tagged, [s.name for s in server_spans]
+    trace_id = tagged[0].context.trace_id
+    same_trace = {s.name for s in _SPANS.get_finished_spans() if s.context.trace_id == trace_id}
+    # One trace from the GraphQL operation through the gRPC client to the gRPC server.
+    assert {"GraphQL Query", "GraphQL Resolving: instrument"} <= same_trace
+    rpc = "/orion.refdata.v1.RefDataService/BatchGetInstruments"
+    kinds = {s.kind for s in _SPANS.get_finished_spans() if s.name == rpc}
+    assert {trace.SpanKind.CLIENT, trace.SpanKind.SERVER} <= kinds
 
 
 async def test_missing_correlation_id_gets_a_fresh_one(bff: str) -> None:
