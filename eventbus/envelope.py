@@ -148,7 +148,10 @@ def to_record(
     """The log record of an envelope: topic from the registry, key from the payload."""
     validate(envelope)
     spec = registry.lookup(envelope.event_type, envelope.event_version)
-    payload = _parse_payload(spec, envelope)
+    return _record(envelope, spec, _parse_payload(spec, envelope), env)
+
+
+def _record(envelope: Envelope, spec: EventSpec[Any], payload: Any, env: str) -> OutgoingRecord:
     return OutgoingRecord(
         topic=topic_name(spec.topic, env),
         key=spec.key_for(payload).encode(),
@@ -167,7 +170,10 @@ def encode_event(
 ) -> tuple[Envelope, OutgoingRecord]:
     """build_envelope + to_record in one call; `fields` are build_envelope's keywords."""
     envelope = build_envelope(payload, sequence=sequence, registry=registry, **fields)
-    return envelope, to_record(envelope, env=env, registry=registry)
+    validate(envelope)
+    # The payload is at hand: no need to parse it back out of the envelope (hot path: ticks).
+    spec = registry.lookup(envelope.event_type, envelope.event_version)
+    return envelope, _record(envelope, spec, payload, env)
 
 
 async def publish_event(
