@@ -44,8 +44,13 @@ class EmbeddedBus:
         if self._executor is not None:
             return
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orion-eventlog")
-        self._store = await self.run(lambda: LogStore(self.path))
-        self._topics = await self.run(self.store.topics)
+        try:
+            self._store = await self.run(lambda: LogStore(self.path))
+            self._topics = await self.run(self.store.topics)
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            self._executor, self._store = None, None
+            raise
         self._hub = hubs.acquire(self.path)
 
     async def stop(self) -> None:
