@@ -8,10 +8,20 @@ import { describe, expect, it } from 'vitest';
 import * as ops from '../src/api/operations';
 
 const SDL = resolve(__dirname, '../../../schemas/graphql/workstation.graphql');
+const EXPECTED = resolve(__dirname, '../contract/workstation-ui-expected.graphql');
 
 const documents: Array<[string, string]> = Object.entries(ops as Record<string, unknown>).flatMap(([name, value]) =>
   typeof value === 'string' && /^\s*(query|mutation|subscription)\b/.test(value) ? [[name, value] as [string, string]] : [],
 );
+
+describe('operations.ts against the UI\'s expected schema (contract/workstation-ui-expected.graphql)', () => {
+  it('validates every operation', () => {
+    const schema = buildASTSchema(parse(readFileSync(EXPECTED, 'utf8')));
+    for (const [name, text] of documents) {
+      expect(validate(schema, parse(text)).map((e) => `${name}: ${e.message}`)).toEqual([]);
+    }
+  });
+});
 
 describe.skipIf(!existsSync(SDL))('operations.ts against schemas/graphql/workstation.graphql', () => {
   const schema = buildASTSchema(parse(readFileSync(SDL, 'utf8')), { assumeValidSDL: true });

@@ -4,7 +4,7 @@
  * HAND-WRITTEN FOR NOW: once the subgraph SDL is checked in under schemas/graphql/*.graphql, these
  * types are to be generated from it (graphql-codegen typed documents) and this file reduced to the
  * documents. Until then this module IS the contract the UI expects from the workstation subgraph;
- * docs/adr/0008-workstation-ui-architecture.md lists it for the BFF engineers.
+ * contract/workstation-ui-expected.graphql states the same as SDL for the BFF engineers.
  *
  * Conventions assumed: Decimal scalars serialise as strings; DateTime as ISO-8601 strings (UTC);
  * expected business failures are union members implementing the `OrionError` interface.
