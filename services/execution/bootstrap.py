@@ -1,0 +1,47 @@
+"""The execution process: QuoteAccepted consumer and the outbox relay (profile embedded | real)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.db import Database, utc_now
+from core.settings import Settings
+from eventbus.bus import EventBus
+from eventbus.consumer import ConsumerRunner
+from eventbus.factory import create_bus
+from eventbus.relay import OutboxRelay
+from eventbus.topics import TOPICS
+from services.execution.handlers import consumer_spec
+
+TOPIC_NAMES = ("rfq.lifecycle.v1", "execution.trades.v1")
+
+
+class ExecutionProcess:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database.from_settings(settings)
+        self.bus: EventBus = create_bus(settings, client_id="execution-service")
+        self.runner = ConsumerRunner(
+            consumer_spec(settings.env, utc_now, group=f"execution-service-{settings.env}"),
+            self.bus,
+            env=settings.env,
+            db=self.db,
+        )
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.db.create_all()
+        await self.bus.start()
+        await self.bus.ensure_topics([TOPICS[n].spec(self.settings.env) for n in TOPIC_NAMES])
+        relay = OutboxRelay(self.db, self.bus, poll_interval_s=0.2)
+        self._tasks = [
+            asyncio.create_task(relay.run(self._stop)),
+            asyncio.create_task(self.runner.run(self._stop, poll_timeout_ms=100)),
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bus.stop()
+        await self.db.dispose()

@@ -1,0 +1,32 @@
+"""`python -m services.rfq`: serve RFQs until SIGTERM/SIGINT, then drain."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from core.logging import configure_logging
+from core.settings import get_settings
+from services.rfq.bootstrap import RfqProcess
+
+
+async def _serve() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    process = RfqProcess(settings)
+    port = await process.start()
+    print(f"rfq gRPC on {process.host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await process.stop()
+
+
+def main() -> None:
+    asyncio.run(_serve())
+
+
+if __name__ == "__main__":
+    main()

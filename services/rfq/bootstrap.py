@@ -1,0 +1,103 @@
+"""The RFQ process: the one place its adapters are chosen (profile embedded | real)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+
+from grpc import aio
+
+from core.db import Database, utc_now
+from core.settings import Profile, Settings
+from eventbus.bus import EventBus
+from eventbus.consumer import ConsumerRunner
+from eventbus.factory import create_bus
+from eventbus.readmodel import ReadModelStore, RedisReadModelStore
+from eventbus.relay import OutboxRelay
+from eventbus.topics import TOPICS
+from services.lp_bots.mids import MidBoard
+from services.lp_bots.profiles import REFERENCE_MIDS, default_lps
+from services.rfq.consumers import consumer_spec
+from services.rfq.handlers import RfqDeps
+from services.rfq.risk import RateLimiter, RiskLimits
+from services.rfq.routing import LpProfile, Router
+from services.rfq.server import start_server
+from services.rfq.staging import Clock
+from services.rfq.timers import ExpiryTimers
+
+log = logging.getLogger(__name__)
+TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
+# Desk-wide defaults until limits come from the admin service.
+DEFAULT_LIMITS = RiskLimits(max_notional=Decimal("50000000"), rfq_rate_per_s=50.0, rfq_burst=100.0)
+
+
+def snapshot_store(settings: Settings) -> ReadModelStore | None:
+    """Market-data mids live in Redis on the real profile; embedded runs on reference mids."""
+    if settings.profile is Profile.EMBEDDED:
+        return None
+    import redis.asyncio as redis
+
+    return RedisReadModelStore(redis.from_url(settings.effective_redis_url()))
+
+
+def build_deps(settings: Settings, db: Database, mids: MidBoard, clock: Clock = utc_now) -> RfqDeps:
+    return RfqDeps(
+        db=db,
+        env=settings.env,
+        clock=clock,
+        router=Router(tuple(LpProfile(lp.lp_id) for lp in default_lps())),
+        limiter=RateLimiter(DEFAULT_LIMITS),
+        # The BFF enforces the user's instrument entitlements from the token; the service
+        # repeats the check through this hook (allow-all until identity exposes a lookup).
+        entitlements=lambda _tenant, _user: {"*"},
+        mids=mids,
+    )
+
+
+class RfqProcess:
+    """Relay, quote/trade consumer, expiry timers, mid refresher and the gRPC server."""
+
+    def __init__(self, settings: Settings, *, port: int | None = None) -> None:
+        self.settings = settings
+        host, _, default_port = settings.rfq_addr.rpartition(":")
+        self.host, self.port = host, int(default_port) if port is None else port
+        self.db = Database.from_settings(settings)
+        self.bus: EventBus = create_bus(settings, client_id="rfq-service")
+        self.mids = MidBoard(REFERENCE_MIDS, snapshot_store(settings))
+        self.deps = build_deps(settings, self.db, self.mids)
+        self.timers = ExpiryTimers(self.deps)
+        self.deps.on_open = self.timers.arm
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._server: aio.Server | None = None
+
+    async def start(self) -> int:
+        await self.db.create_all()
+        await self.bus.start()
+        await self.bus.ensure_topics([TOPICS[n].spec(self.settings.env) for n in TOPIC_NAMES])
+        rearmed = await self.timers.rearm()
+        # Groups are namespaced by env: environments sharing a cluster never share a group.
+        group = f"rfq-service-{self.settings.env}"
+        runner = ConsumerRunner(
+            consumer_spec(self.deps, group=group), self.bus, env=self.settings.env, db=self.db
+        )
+        self._tasks = [
+            asyncio.create_task(
+                OutboxRelay(self.db, self.bus, poll_interval_s=0.2).run(self._stop)
+            ),
+            asyncio.create_task(runner.run(self._stop, poll_timeout_ms=100)),
+            asyncio.create_task(self.mids.run(self._stop)),
+        ]
+        self._server, self.port = await start_server(self.deps, self.host, self.port)
+        log.info("rfq service up", extra={"port": self.port, "timers_rearmed": rearmed})
+        return self.port
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        if self._server is not None:
+            await self._server.stop(grace_s)
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.timers.close()
+        await self.bus.stop()
+        await self.db.dispose()
