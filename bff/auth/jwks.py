@@ -24,14 +24,24 @@ class KeySource(Protocol):
 
 
 class StaticKeySource:
-    """A fixed key set: tests and the embedded profile, where the issuer's keys are local."""
+    """A fixed key set: tests and the embedded profile, where the issuer's keys are local.
+
+    Given a callable, it is asked on every lookup (keys may rotate); the parsed key set is reused
+    while the published kids stay the same, since parsing RSA keys costs more than verifying.
+    """
 
     def __init__(self, jwks: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
         self._jwks = jwks
+        self._kids: tuple[str, ...] = ()
+        self._keys: KeySet | None = None
 
     async def get(self, kid: str) -> SigningKey | None:
         raw = self._jwks() if callable(self._jwks) else self._jwks
-        return _find(KeySet.import_key_set(dict(raw)), kid)  # type: ignore[arg-type]
+        kids = tuple(str(k.get("kid", "")) for k in raw.get("keys", []))
+        if self._keys is None or kids != self._kids:
+            self._keys = KeySet.import_key_set(dict(raw))  # type: ignore[arg-type]
+            self._kids = kids
+        return _find(self._keys, kid)
 
 
 class OidcKeySource:

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 
 class Passwords:
-    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+    def __init__(self, *, time_cost: int = 2, memory_kib: int = 19456) -> None:
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
         # A real hash to verify against when the user does not exist, so response time does not
         # reveal which usernames exist.
