@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
+import textwrap
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import REPO_ROOT
 from eventbus.bus import (
     ConsumedRecord,
     Consumer,
@@ -275,3 +278,62 @@ async def test_kafka_topics_are_created_with_declared_partitions_retention_and_c
     assert len(described["partitions"]) == 5
     configs = {c[0]: c[1] for r in responses for res in r.resources for c in res[4]}
     assert (configs["cleanup.policy"], configs["retention.ms"]) == ("compact", "-1")
+
+
+_CRASHING_CONSUMER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from eventbus.bus import ConsumerConfig
+    from eventbus.embedded import EmbeddedBus
+    from eventbus.kafka import KafkaBus
+
+    async def main() -> None:
+        backend, where, topic, group = sys.argv[1:5]
+        bus = EmbeddedBus(Path(where)) if backend == "embedded" else KafkaBus(where)
+        await bus.start()
+        consumer = bus.consumer(ConsumerConfig(group, [topic], session_timeout_ms=6000))
+        await consumer.start()
+        got = []
+        deadline = time.monotonic() + 60
+        while len(got) < 6 and time.monotonic() < deadline:
+            got += await consumer.poll(200)
+        await consumer.commit({got[1].topic_partition: got[1].offset + 1})
+        print("committed", len(got), flush=True)
+        await asyncio.sleep(3600)  # killed here, mid-work: no stop, no leave-group, no commit
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_records_uncommitted_by_a_killed_process_are_delivered_again(
+    buses: Buses, topic: str, group: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    backend = request.node.callspec.params["buses"]
+    where = str(tmp_path / "eventlog.db") if backend == "embedded" else KAFKA
+    bus = await _ready(buses, topic)
+    await bus.publish_batch([OutgoingRecord(topic, b"k", b"%d" % i) for i in range(6)])
+    gen = REPO_ROOT / "gen" / "python"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _CRASHING_CONSUMER,
+        backend,
+        where,
+        topic,
+        group,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": f"{REPO_ROOT}:{gen}"},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        line = await asyncio.wait_for(child.stdout.readline(), 60)
+        assert line.decode().strip() == "committed 6"
+    finally:
+        child.kill()  # SIGKILL: the process gets no chance to clean up
+        await child.wait()
+    successor = await _started(bus, group, topic)
+    (again,) = await _collect([successor], 4, timeout_s=60)
+    assert [int(r.value) for r in again] == [2, 3, 4, 5]
