@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY as PROM
 
 from eventbus.bus import ConsumerConfig, OutgoingRecord, TopicPartition
@@ -148,3 +150,28 @@ async def test_lag_is_end_offset_minus_committed(tmp_path: Path) -> None:
         await consumer.stop()
     finally:
         await bus.stop()
+
+
+@given(
+    partitions=st.integers(min_value=1, max_value=24),
+    members=st.lists(st.sampled_from("abcdefgh"), min_size=1, max_size=12),
+)
+def test_any_join_leave_sequence_leaves_a_balanced_exact_split(
+    partitions: int, members: list[str]
+) -> None:
+    group = GroupCoordinator()
+    present: set[str] = set()
+    for member in members:  # a name seen twice leaves the second time
+        if member in present:
+            group.leave(member)
+            present.discard(member)
+        else:
+            group.join(member, ["t"], {"t": partitions})
+            present.add(member)
+    shares = [group.assignment(m) for m in present]
+    assert sum(map(len, shares)) == (partitions if present else 0)
+    assert set().union(*shares) == (
+        {TopicPartition("t", p) for p in range(partitions)} if present else set()
+    )
+    if present:
+        assert max(map(len, shares)) - min(map(len, shares)) <= 1
