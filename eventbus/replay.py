@@ -16,7 +16,7 @@ from eventbus.readmodel import ReadModelStore, Stored, checksum
 from eventbus.topics import topic_name
 
 # Modules that register rebuildable read models; each owner adds one line (like known_events).
-READ_MODEL_MODULES: tuple[str, ...] = ()
+READ_MODEL_MODULES: tuple[str, ...] = ("services.rfq.projections", "services.execution.projections")
 
 
 @dataclass(frozen=True)

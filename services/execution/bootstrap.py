@@ -5,15 +5,26 @@ from __future__ import annotations
 import asyncio
 
 from core.db import Database, utc_now
-from core.settings import Settings
+from core.settings import Profile, Settings
 from eventbus.bus import EventBus
-from eventbus.consumer import ConsumerRunner
+from eventbus.consumer import ConsumerRunner, ConsumerSpec
 from eventbus.factory import create_bus
+from eventbus.readmodel import MemoryReadModelStore, ReadModelStore, RedisReadModelStore
 from eventbus.relay import OutboxRelay
-from eventbus.topics import TOPICS
+from eventbus.topics import TOPICS, topic_name
 from services.execution.handlers import consumer_spec
+from services.execution.projections import project as project_trade
 
 TOPIC_NAMES = ("rfq.lifecycle.v1", "execution.trades.v1")
+
+
+def _blotter_store(settings: Settings) -> ReadModelStore:
+    """rm_trade_blotter lives in Redis on the real profile, in memory on the embedded one."""
+    if settings.profile is Profile.EMBEDDED:
+        return MemoryReadModelStore()
+    import redis.asyncio as redis
+
+    return RedisReadModelStore(redis.from_url(settings.effective_redis_url()))
 
 
 class ExecutionProcess:
@@ -27,6 +38,13 @@ class ExecutionProcess:
             env=settings.env,
             db=self.db,
         )
+        self.blotter = _blotter_store(settings)
+        spec = ConsumerSpec(
+            name=f"rm-trade-blotter-{settings.env}",
+            topics=[topic_name("execution.trades.v1", settings.env)],
+            projector=project_trade,
+        )
+        self.projector = ConsumerRunner(spec, self.bus, env=settings.env, store=self.blotter)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -38,6 +56,7 @@ class ExecutionProcess:
         self._tasks = [
             asyncio.create_task(relay.run(self._stop)),
             asyncio.create_task(self.runner.run(self._stop, poll_timeout_ms=100)),
+            asyncio.create_task(self.projector.run(self._stop, poll_timeout_ms=100)),
         ]
 
     async def stop(self) -> None:

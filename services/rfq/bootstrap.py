@@ -11,15 +11,16 @@ from grpc import aio
 from core.db import Database, utc_now
 from core.settings import Profile, Settings
 from eventbus.bus import EventBus
-from eventbus.consumer import ConsumerRunner
+from eventbus.consumer import ConsumerRunner, ConsumerSpec
 from eventbus.factory import create_bus
-from eventbus.readmodel import ReadModelStore, RedisReadModelStore
+from eventbus.readmodel import MemoryReadModelStore, ReadModelStore, RedisReadModelStore
 from eventbus.relay import OutboxRelay
-from eventbus.topics import TOPICS
+from eventbus.topics import TOPICS, topic_name
 from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS, default_lps
 from services.rfq.consumers import consumer_spec
 from services.rfq.handlers import RfqDeps
+from services.rfq.projections import project as project_blotter
 from services.rfq.risk import RateLimiter, RiskLimits
 from services.rfq.routing import LpProfile, Router
 from services.rfq.server import start_server
@@ -32,13 +33,23 @@ TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
 DEFAULT_LIMITS = RiskLimits(max_notional=Decimal("50000000"), rfq_rate_per_s=50.0, rfq_burst=100.0)
 
 
-def snapshot_store(settings: Settings) -> ReadModelStore | None:
-    """Market-data mids live in Redis on the real profile; embedded runs on reference mids."""
+def redis_store(settings: Settings) -> ReadModelStore | None:
+    """Read models live in Redis on the real profile; None on the embedded one."""
     if settings.profile is Profile.EMBEDDED:
         return None
     import redis.asyncio as redis
 
     return RedisReadModelStore(redis.from_url(settings.effective_redis_url()))
+
+
+def blotter_runner(settings: Settings, bus: EventBus, store: ReadModelStore) -> ConsumerRunner:
+    """The rm_rfq_blotter projector (sequence-guarded; `orion replay` rebuilds it)."""
+    spec = ConsumerSpec(
+        name=f"rm-rfq-blotter-{settings.env}",
+        topics=[topic_name("rfq.lifecycle.v1", settings.env)],
+        projector=project_blotter,
+    )
+    return ConsumerRunner(spec, bus, env=settings.env, store=store)
 
 
 def build_deps(settings: Settings, db: Database, mids: MidBoard, clock: Clock = utc_now) -> RfqDeps:
@@ -64,7 +75,10 @@ class RfqProcess:
         self.host, self.port = host, int(default_port) if port is None else port
         self.db = Database.from_settings(settings)
         self.bus: EventBus = create_bus(settings, client_id="rfq-service")
-        self.mids = MidBoard(REFERENCE_MIDS, snapshot_store(settings))
+        store = redis_store(settings)
+        # Mids come from the market-data snapshot when it is there (reference mids otherwise).
+        self.mids = MidBoard(REFERENCE_MIDS, store)
+        self.blotter = store or MemoryReadModelStore()
         self.deps = build_deps(settings, self.db, self.mids)
         self.timers = ExpiryTimers(self.deps)
         self.deps.on_open = self.timers.arm
@@ -88,6 +102,9 @@ class RfqProcess:
             ),
             asyncio.create_task(runner.run(self._stop, poll_timeout_ms=100)),
             asyncio.create_task(self.mids.run(self._stop)),
+            asyncio.create_task(
+                blotter_runner(self.settings, self.bus, self.blotter).run(self._stop, 100)
+            ),
         ]
         self._server, self.port = await start_server(self.deps, self.host, self.port)
         log.info("rfq service up", extra={"port": self.port, "timers_rearmed": rearmed})
