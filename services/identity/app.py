@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,6 +24,7 @@ from services.identity.oauth import Response as OAuthResponse
 from services.identity.views import UserGrant
 
 COOKIE = "orion_idp_session"
+CSRF_COOKIE = "orion_idp_csrf"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -86,9 +89,7 @@ def create_app(svc: IdentityService) -> Starlette:
             return JSONResponse({"error": error.error, "error_description": error.description}, 400)
         user = await _session_user(request)
         if user is None:
-            return_to = f"/authorize?{request.url.query}"
-            page = svc.login_page(return_to)
-            return HTMLResponse(page, headers=NO_STORE)
+            return _login_form(f"/authorize?{request.url.query}")
         result = await anyio.to_thread.run_sync(
             lambda: svc.server.create_authorization_response(oauth_request, user, grant)
         )
@@ -100,17 +101,30 @@ def create_app(svc: IdentityService) -> Starlette:
             return None
         return await svc.repo.user_grant(session.user_id, session.session_id)
 
+    def _login_form(return_to: str, error: str = "", status: int = 200) -> Response:
+        # Double-submit token: a cross-site page cannot read the cookie to fill in the field,
+        # so it cannot log a victim's browser into the attacker's account (login CSRF).
+        csrf = secrets.token_urlsafe(24)
+        page = svc.login_page(return_to, csrf, error)
+        response = HTMLResponse(page, status_code=status, headers=NO_STORE)
+        response.set_cookie(
+            CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=svc.settings.secure_cookies
+        )
+        return response
+
     async def login(request: Request) -> Response:
         form = dict(await _form(request))
         username, password = form.get("username", ""), form.get("password", "")
         return_to = form.get("return_to", "")
         if not return_to.startswith("/authorize?"):
             return_to = "/authorize?"  # only back into the flow: no open redirect
+        sent, expected = form.get("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
+        if not sent or not hmac.compare_digest(sent, expected):
+            return _login_form(return_to, "Your sign-in form expired; please try again.", 400)
         client_id = dict(parse_qsl(urlsplit(return_to).query)).get("client_id", "")
         outcome = await svc.login.attempt(username, password, _origin(request), client_id)
         if not outcome.ok:
-            page = svc.login_page(return_to, error="Invalid username or password.")
-            return HTMLResponse(page, status_code=401, headers=NO_STORE)
+            return _login_form(return_to, "Invalid username or password.", 401)
         response = RedirectResponse(f"{issuer}{return_to}", status_code=303, headers=NO_STORE)
         response.set_cookie(
             COOKIE,

@@ -56,9 +56,9 @@ class IdentityService:
             "claims_supported": ["sub", "tenant_id", "roles", "entitlements", "sid"],
         }
 
-    def login_page(self, return_to: str, error: str = "") -> str:
+    def login_page(self, return_to: str, csrf: str, error: str = "") -> str:
         # Relative action: works at the root and when mounted under a prefix (/identity).
-        return login_page("login", return_to, error)
+        return login_page("login", return_to, csrf, error)
 
 
 def build(

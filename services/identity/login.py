@@ -143,6 +143,7 @@ LOGIN_PAGE = """<!doctype html>
 {error}
 <form method="post" action="{action}">
 <input type="hidden" name="return_to" value="{return_to}">
+<input type="hidden" name="csrf" value="{csrf}">
 <label>Username <input name="username" autocomplete="username" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required>
 </label>
@@ -152,8 +153,11 @@ LOGIN_PAGE = """<!doctype html>
 """
 
 
-def login_page(action: str, return_to: str, error: str = "") -> str:
+def login_page(action: str, return_to: str, csrf: str, error: str = "") -> str:
     message = f'<p role="alert">{html.escape(error)}</p>' if error else ""
     return LOGIN_PAGE.format(
-        action=html.escape(action), return_to=html.escape(return_to), error=message
+        action=html.escape(action),
+        return_to=html.escape(return_to),
+        csrf=html.escape(csrf),
+        error=message,
     )

@@ -95,11 +95,13 @@ class Idp:
         if str(page.url).startswith(CALLBACK):
             return page  # a live IdP session (cookie): single sign-on, no form
         assert page.status_code == 200, page.text
-        return_to = re.search(r'name="return_to" value="([^"]*)"', page.text)
-        assert return_to is not None
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+        assert "return_to" in hidden
+        assert "csrf" in hidden
         action = re.search(r'<form method="post" action="([^"]*)"', page.text)
         assert action is not None
-        form = {"username": username, "password": password, "return_to": unescape(return_to[1])}
+        form = {k: unescape(v) for k, v in hidden.items()}
+        form |= {"username": username, "password": password}
         target = urljoin(str(page.url), unescape(action[1]))  # as a browser resolves it
         return await self.client.post(target, data=form, follow_redirects=True)
 

@@ -46,6 +46,7 @@ async def test_idp_works_mounted_under_a_prefix_in_the_bff(tmp_path: Path) -> No
             form = {"username": "trader@acme", "password": "trader-demo"}
             form["return_to"] = page.text.split('name="return_to" value="')[1].split('"')[0]
             form["return_to"] = form["return_to"].replace("&amp;", "&")
+            form["csrf"] = page.text.split('name="csrf" value="')[1].split('"')[0]
             posted = await client.post(f"{issuer}/login", data=form)
             assert posted.headers["location"].startswith(f"{issuer}/authorize?")
             landed = await client.get(posted.headers["location"])
@@ -79,3 +80,16 @@ async def test_logout_redirects_only_to_a_registered_uri(tmp_path: Path) -> None
             params={"client_id": "orion-workstation", "post_logout_redirect_uri": "http://evil/"},
         )
         assert evil.status_code == 200
+
+
+async def test_login_post_without_the_csrf_pair_is_refused(tmp_path: Path) -> None:
+    async with running_idp(tmp_path) as idp:
+        _, challenge = pkce_pair()
+        await idp.client.get(await idp.authorize_url(challenge))  # sets the CSRF cookie
+        form = {"username": "trader@acme", "password": "trader-demo", "return_to": "/authorize?"}
+        forged = await idp.client.post(f"{ISSUER}/login", data={**form, "csrf": "guess"})
+        assert forged.status_code == 400
+        assert "orion_idp_session" not in forged.cookies
+        idp.client.cookies.clear()
+        no_cookie = await idp.client.post(f"{ISSUER}/login", data={**form, "csrf": "x"})
+        assert no_cookie.status_code == 400
