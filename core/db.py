@@ -67,15 +67,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """An async engine for a postgresql+asyncpg or sqlite+aiosqlite URL."""
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, pg_settings: dict[str, str] | None = None
+) -> AsyncEngine:
+    """An async engine for a postgresql+asyncpg or sqlite+aiosqlite URL; `pg_settings` are
+    per-connection Postgres settings (e.g. {"synchronous_commit": "off"} for a benchmark)."""
     if url.startswith("sqlite"):
         engine = _create_async_engine(url, echo=echo, poolclass=NullPool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip per checkout; stale connections are recycled instead.
     return _create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        connect_args={"server_settings": dict(pg_settings or {})},
     )
 
 
@@ -90,8 +98,10 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10) -> Database:
-        return cls(create_engine(url, pool_size=pool_size))
+    def from_url(
+        cls, url: str, *, pool_size: int = 10, pg_settings: dict[str, str] | None = None
+    ) -> Database:
+        return cls(create_engine(url, pool_size=pool_size, pg_settings=pg_settings))
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pool_size: int = 10) -> Database:
