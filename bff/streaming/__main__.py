@@ -17,7 +17,8 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     server = build(settings, auth="--no-auth" not in args, export_metrics=True)
-    uvicorn.run(server.app(), host="127.0.0.1", port=port, log_level="warning", ws_max_queue=64)
+    # A large backlog: thousands of sessions (re)connect at once after a restart.
+    uvicorn.run(server.app(), host="127.0.0.1", port=port, log_level="warning", backlog=8192)
 
 
 if __name__ == "__main__":

@@ -89,10 +89,20 @@ type stats struct {
 	lat        histogram
 }
 
-func session(ctx context.Context, url string, ids []string, st *stats, up *sync.WaitGroup) {
+func session(ctx context.Context, url string, ids []string, st *stats, up *sync.WaitGroup, dials chan struct{}) {
 	var once sync.Once
 	done := func() { once.Do(up.Done) }
 	defer done()
+	// Bound in-flight handshakes so the server's accept backlog never overflows.
+	dials <- struct{}{}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-dials
+		}
+	}
+	defer release()
 	dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	conn, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	cancel()
@@ -141,6 +151,7 @@ func session(ctx context.Context, url string, ids []string, st *stats, up *sync.
 			md := m.Payload.Data.MarketData
 			if lastSeq < 0 {
 				st.connected.Add(1)
+				release()
 				done()
 			} else if md.Kind == "SNAPSHOT" {
 				st.resyncs.Add(1)
@@ -171,6 +182,7 @@ func main() {
 	instruments := flag.String("instruments", "", "comma-separated instrument pool")
 	perSession := flag.Int("per-session", 10, "instruments per session")
 	selections := flag.Int("selections", 20, "distinct instrument sets")
+	maxDials := flag.Int("max-dials", 256, "handshakes in flight at once")
 	flag.Parse()
 
 	pool := strings.Split(*instruments, ",")
@@ -186,10 +198,11 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	st := &stats{}
 	var up sync.WaitGroup
+	dials := make(chan struct{}, *maxDials)
 	start := time.Now()
 	for i := 0; i < *sessions; i++ {
 		up.Add(1)
-		go session(ctx, *url, sets[i%len(sets)], st, &up)
+		go session(ctx, *url, sets[i%len(sets)], st, &up, dials)
 		if *rampRate > 0 && (i+1)%*rampRate == 0 {
 			time.Sleep(time.Second)
 		}
