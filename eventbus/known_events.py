@@ -14,6 +14,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "services.rfq.event_specs",
     "services.execution.event_specs",
     "services.refdata.events",
+    "services.identity.events",
 )
 
 

@@ -28,7 +28,7 @@ def _spec(message: type[Message], entity: str, description: str) -> EventSpec[Me
             partition_key=key_field("tenant_id"),
             producer=PRODUCER,
             entity_type=entity,
-            consumers=("audit",),
+            consumers=(),
             description=description,
             key_name="tenant_id",
         )
