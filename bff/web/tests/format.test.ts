@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatAge, formatCompact, formatNotional, formatPrice, formatQuantity, formatTimeRemaining, spreadInTicks, tickDecimals,
+  formatAge, formatCompact, formatExactPrice, formatNotional, formatPrice, formatQuantity, formatTimeRemaining, spreadInTicks, tickDecimals,
 } from '../src/format/format';
 
 describe('price formatting with tick size', () => {
@@ -21,6 +21,14 @@ describe('price formatting with tick size', () => {
     expect(formatPrice(101.38, '0.25')).toBe('101.50');
     expect(formatPrice('150.123', '0.001')).toBe('150.123');
     expect(formatPrice(4_512.4, '5')).toBe('4510');
+  });
+
+  it('shows executed prices exactly, padded to the tick', () => {
+    expect(formatExactPrice('1.0835', '0.00001')).toBe('1.08350');
+    expect(formatExactPrice('1.083485', '0.00001')).toBe('1.083485');
+    expect(formatExactPrice('101.500000', '0.25')).toBe('101.50');
+    expect(formatExactPrice('4510', '5')).toBe('4510');
+    expect(formatExactPrice(null, '0.01')).toBe('—');
   });
 
   it('shows a dash for missing prices', () => {

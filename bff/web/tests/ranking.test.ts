@@ -40,6 +40,13 @@ describe('quote ranking display', () => {
     expect(quoteStateLabel(mixed[1]!, NOW)).toBe('Rejected on last look');
   });
 
+  it('ranks nothing once the RFQ is closed', () => {
+    const ranked = rankQuotes([quote('a', '1.1', -100), quote('b', '1.0', -50, { status: 'ACCEPTED' })], 'BUY', NOW, false);
+    expect(ranked.every((r) => !r.live && r.rank === null)).toBe(true);
+    expect(quoteStateLabel(ranked.find((r) => r.quote.id === 'a')!.quote, NOW, false)).toBe('Not taken');
+    expect(quoteStateLabel(ranked.find((r) => r.quote.id === 'b')!.quote, NOW, false)).toBe('Accepted');
+  });
+
   it('has no best quote when nothing is live', () => {
     expect(bestQuote([quote('x', '1', 0, { validUntil: at(0) })], 'BUY', NOW)).toBeNull();
   });

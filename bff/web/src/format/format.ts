@@ -27,6 +27,20 @@ export function formatPrice(value: number | string | null | undefined, tickSize:
   return (ticks * tick).toFixed(decimals);
 }
 
+/**
+ * An executed or quoted price exactly as the server sent it (never rounded), padded to at least
+ * the tick's decimals: "1.0835" with tick 0.00001 → "1.08350"; "1.083485" stays "1.083485".
+ */
+export function formatExactPrice(value: string | number | null | undefined, tickSize: string | number): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  if (!/^-?\d+(\.\d+)?$/.test(text)) return Number.isFinite(Number(text)) ? String(Number(text)) : '—';
+  const [whole, fraction = ''] = text.split('.');
+  const trimmed = fraction.replace(/0+$/, '');
+  const decimals = Math.max(tickDecimals(tickSize), trimmed.length);
+  return decimals === 0 ? (whole ?? '0') : `${whole}.${trimmed.padEnd(decimals, '0')}`;
+}
+
 /** Spread expressed in ticks, e.g. 1.5 for 0.00015 with tick 0.0001. */
 export function spreadInTicks(spread: number | null, tickSize: string | number): number | null {
   const tick = Number(tickSize);

@@ -20,9 +20,10 @@ export function isLive(quote: Quote, now: number): boolean {
  * received first ranks first (then by id, so the order is stable). Quotes that are no longer live
  * follow the live ones, most recent first, and carry no rank.
  */
-export function rankQuotes(quotes: readonly Quote[], side: Side, now: number): RankedQuote[] {
-  const live = quotes.filter((q) => isLive(q, now));
-  const dead = quotes.filter((q) => !isLive(q, now));
+export function rankQuotes(quotes: readonly Quote[], side: Side, now: number, rfqOpen = true): RankedQuote[] {
+  // Once the RFQ is filled, cancelled or expired no quote can be taken, whatever its own state.
+  const live = rfqOpen ? quotes.filter((q) => isLive(q, now)) : [];
+  const dead = quotes.filter((q) => !live.includes(q));
   const sign = side === 'BUY' ? 1 : -1;
   live.sort((a, b) => {
     const byPrice = sign * (Number(a.price) - Number(b.price));
@@ -50,7 +51,7 @@ export function bestQuote(quotes: readonly Quote[], side: Side, now: number): Qu
 }
 
 /** Plain-words label for a quote's state in the ticket. */
-export function quoteStateLabel(quote: Quote, now: number): string {
+export function quoteStateLabel(quote: Quote, now: number, rfqOpen = true): string {
   switch (quote.status) {
     case 'LAST_LOOK_REJECTED':
       return 'Rejected on last look';
@@ -61,6 +62,7 @@ export function quoteStateLabel(quote: Quote, now: number): string {
     case 'EXPIRED':
       return 'Expired';
     default:
+      if (!rfqOpen) return 'Not taken';
       return Date.parse(quote.validUntil) > now ? 'Live' : 'Expired';
   }
 }

@@ -4,35 +4,36 @@ import { AgGridReact } from 'ag-grid-react';
 import type { ColDef, GridApi } from 'ag-grid-community';
 import type { AuditEntry, Rfq, Trade } from '../api/operations';
 import type { EntityStore, BlotterStore } from '../blotter/blotterStore';
-import { formatNotional, formatQuantity, formatTime } from '../format/format';
+import { formatExactPrice, formatNotional, formatQuantity, formatTime } from '../format/format';
 import { gridTheme } from './grid';
 
 type Tab = 'rfqs' | 'trades';
 
 const rfqColumns: ColDef<Rfq>[] = [
-  { headerName: 'Created', field: 'createdAt', width: 104, sort: 'desc', valueFormatter: (p) => formatTime(p.value) },
-  { headerName: 'RFQ', field: 'id', width: 100 },
-  { headerName: 'Instrument', field: 'instrumentId', width: 100 },
-  { headerName: 'Side', field: 'side', width: 64, cellClassRules: { buy: (p) => p.value === 'BUY', sell: (p) => p.value === 'SELL' } },
-  { headerName: 'Size', field: 'quantity', width: 110, type: 'rightAligned', valueFormatter: (p) => formatQuantity(p.value) },
+  { headerName: 'Created', field: 'createdAt', width: 92, sort: 'desc', valueFormatter: (p) => formatTime(p.value) },
+  { headerName: 'RFQ', field: 'id', width: 90 },
+  { headerName: 'Instrument', field: 'instrumentId', width: 88 },
+  { headerName: 'Side', field: 'side', width: 58, cellClassRules: { buy: (p) => p.value === 'BUY', sell: (p) => p.value === 'SELL' } },
+  { headerName: 'Size', field: 'quantity', width: 100, type: 'rightAligned', valueFormatter: (p) => formatQuantity(p.value) },
   { headerName: 'Status', field: 'status', width: 96 },
   { headerName: 'Quotes', colId: 'quotes', width: 72, type: 'rightAligned', valueGetter: (p) => p.data?.quotes.length ?? 0 },
-  { headerName: 'Reason', field: 'statusReason', width: 180 },
-  { headerName: 'Correlation id', field: 'correlationId', flex: 1, minWidth: 150, cellClass: 'mono' },
+  { headerName: 'Reason', field: 'statusReason', width: 150, tooltipField: 'statusReason' },
+  { headerName: 'Correlation id', field: 'correlationId', flex: 1, minWidth: 120, cellClass: 'mono', tooltipField: 'correlationId' },
 ];
 
 const tradeColumns: ColDef<Trade>[] = [
-  { headerName: 'Executed', field: 'executedAt', width: 104, sort: 'desc', valueFormatter: (p) => formatTime(p.value) },
-  { headerName: 'Trade', field: 'id', width: 96 },
-  { headerName: 'Instrument', field: 'instrumentId', width: 100 },
-  { headerName: 'Side', field: 'side', width: 64, cellClassRules: { buy: (p) => p.value === 'BUY', sell: (p) => p.value === 'SELL' } },
-  { headerName: 'Size', field: 'quantity', width: 110, type: 'rightAligned', valueFormatter: (p) => formatQuantity(p.value) },
-  { headerName: 'Price', field: 'price', width: 100, type: 'rightAligned', valueFormatter: (p) => Number(p.value).toPrecision(8).replace(/0+$/, '').replace(/\.$/, '') },
-  { headerName: 'Notional', field: 'notional', width: 140, type: 'rightAligned', valueFormatter: (p) => formatNotional(1, p.value, p.data?.currency) },
-  { headerName: 'LP', field: 'lpName', width: 110 },
-  { headerName: 'RFQ', field: 'rfqId', width: 96 },
-  { headerName: 'Status', field: 'status', width: 96 },
-  { headerName: 'Correlation id', field: 'correlationId', flex: 1, minWidth: 150, cellClass: 'mono' },
+  { headerName: 'Executed', field: 'executedAt', width: 98, sort: 'desc', valueFormatter: (p) => formatTime(p.value) },
+  { headerName: 'Trade', field: 'id', width: 76 },
+  { headerName: 'Instrument', field: 'instrumentId', width: 88 },
+  { headerName: 'Side', field: 'side', width: 58, cellClassRules: { buy: (p) => p.value === 'BUY', sell: (p) => p.value === 'SELL' } },
+  { headerName: 'Size', field: 'quantity', width: 96, type: 'rightAligned', valueFormatter: (p) => formatQuantity(p.value) },
+  { headerName: 'Price', field: 'price', width: 86, type: 'rightAligned', valueFormatter: (p) => formatExactPrice(p.value, '1') },
+  { headerName: 'Notional', field: 'notional', width: 112, type: 'rightAligned', valueFormatter: (p) => formatNotional(1, p.value) },
+  { headerName: 'Ccy', field: 'currency', width: 52 },
+  { headerName: 'LP', field: 'lpName', width: 90 },
+  { headerName: 'RFQ', field: 'rfqId', width: 70, hide: true },
+  { headerName: 'Status', field: 'status', width: 90 },
+  { headerName: 'Correlation id', field: 'correlationId', flex: 1, minWidth: 120, cellClass: 'mono', tooltipField: 'correlationId' },
 ];
 
 function BlotterGrid<T extends { id: string }>(props: {
@@ -63,6 +64,8 @@ function BlotterGrid<T extends { id: string }>(props: {
         getRowId={(p) => p.data.id}
         rowData={initialRows}
         asyncTransactionWaitMillis={100}
+        includeHiddenColumnsInQuickFilter
+        tooltipShowDelay={300}
         onGridReady={(e) => { apiRef.current = e.api; apiOut(e.api); e.api.setGridOption('quickFilterText', search); }}
         onRowClicked={(e) => { if (e.data) onOpen(e.data); }}
       />

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Backend } from '../api/backend';
 import { explainOrionError, explainUnknown, type TraderMessage } from '../api/errors';
 import { isOrionError, type Instrument, type Quote, type Rfq, type Side, type Trade } from '../api/operations';
-import { formatNotional, formatPrice, formatQuantity, formatTimeRemaining } from '../format/format';
+import { formatExactPrice, formatNotional, formatPrice, formatQuantity, formatTimeRemaining } from '../format/format';
 import type { MarketDataStore } from '../marketdata/store';
 import { rankQuotes, quoteStateLabel } from '../rfq/ranking';
 import type { BlotterStore } from '../blotter/blotterStore';
@@ -138,7 +138,7 @@ export function RfqTicket(props: {
     }
   }, [rfq, backend]);
 
-  const ranked = useMemo(() => (rfq ? rankQuotes(rfq.quotes, rfq.side, now) : []), [rfq, now]);
+  const ranked = useMemo(() => (rfq ? rankQuotes(rfq.quotes, rfq.side, now, OPEN.has(rfq.status)) : []), [rfq, now]);
   const best = ranked.find((r) => r.live)?.quote ?? null;
 
   useEffect(() => {
@@ -199,9 +199,9 @@ export function RfqTicket(props: {
                 <tr key={r.quote.id} className={r.quote.status === 'ACCEPTED' ? 'accepted' : r.live ? (r.rank === 1 ? 'best' : '') : 'dead'}>
                   <td>{r.rank ?? '–'}</td>
                   <td>{r.quote.lpName}</td>
-                  <td className="r num">{formatPrice(r.quote.price, tickSize)}</td>
+                  <td className="r num">{formatExactPrice(r.quote.price, tickSize)}</td>
                   <td className="r num">{r.live ? formatTimeRemaining(r.timeRemainingMs) : ''}</td>
-                  <td>{quoteStateLabel(r.quote, now)}</td>
+                  <td>{quoteStateLabel(r.quote, now, open)}</td>
                   <td>{r.live && open && <button type="button" onClick={() => void accept(r.quote)} disabled={busy}>Accept</button>}</td>
                 </tr>
               ))}
@@ -209,7 +209,7 @@ export function RfqTicket(props: {
           </table>
           <div className="ticket-actions">
             <button type="button" className="primary" disabled={!best || !open || busy} onClick={() => void accept(best)} data-testid="accept-best" title="Alt+A">
-              Accept best{best ? ` @ ${formatPrice(best.price, tickSize)}` : ''}
+              Accept best{best ? ` @ ${formatExactPrice(best.price, tickSize)}` : ''}
             </button>
           </div>
           <p className="muted small">Correlation id <code>{rfq.correlationId}</code></p>
@@ -218,7 +218,7 @@ export function RfqTicket(props: {
 
       {outcome?.kind === 'trade' && (
         <div className="message ok" role="status" data-testid="trade-done">
-          <strong>Done: {outcome.trade.side} {formatQuantity(outcome.trade.quantity)} {outcome.trade.instrumentId} @ {formatPrice(outcome.trade.price, tickSize)}</strong>
+          <strong>Done: {outcome.trade.side} {formatQuantity(outcome.trade.quantity)} {outcome.trade.instrumentId} @ {formatExactPrice(outcome.trade.price, tickSize)}</strong>
           <span>with {outcome.trade.lpName} · notional {formatNotional(outcome.trade.quantity, outcome.trade.price, outcome.trade.currency)} · trade {outcome.trade.id}</span>
         </div>
       )}
