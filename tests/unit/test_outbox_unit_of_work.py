@@ -150,3 +150,26 @@ async def test_crash_between_publish_and_mark_republishes_the_row(db: Database) 
     assert await OutboxRelay(db, bus).publish_once() == 1  # type: ignore[arg-type]
     assert len(bus.records) == 2
     assert bus.records[0] == bus.records[1]
+
+
+async def test_running_relay_wakes_on_a_local_commit_without_waiting_for_the_poll(
+    db: Database,
+) -> None:
+    import asyncio
+    import time
+
+    bus = RecordingBus()
+    relay = OutboxRelay(db, bus, poll_interval_s=30)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await asyncio.sleep(0.2)  # idle, sleeping on the signal
+    started = time.monotonic()
+    async with UnitOfWork(db, env="test") as uow:
+        uow.add_event(probe(1))
+        await uow.commit()
+    while not bus.records and time.monotonic() - started < 5:
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert len(bus.records) == 1
+    assert time.monotonic() - started < 2
