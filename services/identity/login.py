@@ -56,11 +56,15 @@ class LoginService:
 
     async def _check(self, user: UserRow, password: str) -> str:
         now = self.repo.clock()
+        refusal = ""
         if not user.enabled:
-            return "disabled"
+            refusal = "disabled"
+        elif user.locked_until is not None and as_utc(user.locked_until) > now:
+            refusal = "locked"  # the password is not checked: no guessing while locked
+        if refusal:
+            await self.repo.passwords.verify(None, password)  # same time as a real check
+            return refusal
         if user.locked_until is not None:
-            if as_utc(user.locked_until) > now:
-                return "locked"  # the password is not even checked: no oracle while locked
             user.locked_until, user.failed_attempts = None, 0
         if await self.repo.passwords.verify(user.password_hash, password):
             return ""

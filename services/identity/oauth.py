@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import anyio.from_thread
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
 from services.identity.config import IdentitySettings
 from services.identity.store import IdentityRepo, new_id
@@ -124,7 +124,7 @@ class OrionAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def validate_requested_scope(self, scope: str | None) -> None:
         if scope and not set(scope.split()) <= set(SCOPES):
-            raise InvalidRequestError(f"unknown scope in {scope!r}")
+            raise InvalidScopeError(f"unknown scope in {scope!r}")
 
     def _generate(
         self,

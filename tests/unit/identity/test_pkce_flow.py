@@ -65,6 +65,7 @@ async def test_code_works_only_once(tmp_path: Path) -> None:
         {"redirect_uri": "http://evil.test/cb"},
         {"client_id": "no-such-client"},
         {"response_type": "token"},
+        {"scope": "openid root:everything"},
     ],
 )
 async def test_bad_authorization_requests_never_reach_login(
