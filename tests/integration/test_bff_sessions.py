@@ -133,3 +133,10 @@ async def test_shutdown_drains_sessions_with_service_restart_code() -> None:
             ws = await _open(url.replace("http", "ws") + "/graphql/workstation", ISSUER.mint())
             await _recv(ws)
     assert await _closed_code(ws) == 1012
+
+
+@pytest.mark.parametrize("limits", [BffLimits(ping_interval_s=0.2)])
+async def test_session_is_closed_when_its_token_expires_with_4002(ws_url: str) -> None:
+    ws = await _open(ws_url, ISSUER.mint(ttl_s=1))
+    assert (await _recv(ws))["type"] == "connection_ack"
+    assert await _closed_code(ws, pong=True) == 4002
