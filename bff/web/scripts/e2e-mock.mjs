@@ -26,13 +26,30 @@ try {
   await page.waitForSelector('[data-status="connected"]', { timeout: 15_000 });
   step('logged in through the OIDC code + PKCE flow; socket connected with the token');
 
+  await page.click('[data-testid="new-watchlist"]');
+  await page.fill('input[aria-label="Watchlist name"]', 'Majors');
+  await page.keyboard.press('Enter');
+  await page.selectOption('select[aria-label="Instrument to add"]', 'EURUSD');
+  await page.click('.add-instrument button');
+  await page.selectOption('select[aria-label="Instrument to add"]', 'USDJPY');
+  await page.click('.add-instrument button');
+  await page.waitForSelector('[role="tab"][aria-selected="true"]:has-text("Majors")');
+  const rows = await page.locator('[data-testid="market-grid"] [row-id]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('row-id')))]);
+  if (rows.sort().join() !== 'EURUSD,USDJPY') throw new Error(`watchlist rows: ${rows}`);
+  step('created watchlist "Majors" with EURUSD and USDJPY');
+
   const bid = page.locator('[data-testid="market-grid"] [row-id="EURUSD"] [col-id="bid"]');
   const first = await bid.innerText();
   await page.waitForFunction((v) => document.querySelector('[data-testid="market-grid"] [row-id="EURUSD"] [col-id="bid"]')?.textContent !== v, first, { timeout: 5_000 });
   step(`prices tick (EURUSD bid ${first} → ${await bid.innerText()})`);
 
   await page.locator('[data-testid="market-grid"] [row-id="EURUSD"] [col-id="symbol"]').click();
-  await page.click('[data-testid="send-rfq"]');
+  await page.keyboard.press('Alt+S');
+  if ((await page.getAttribute('[role="radio"].sell', 'aria-checked')) !== 'true') throw new Error('Alt+S did not select Sell');
+  await page.keyboard.press('Alt+B');
+  if ((await page.getAttribute('[role="radio"].buy', 'aria-checked')) !== 'true') throw new Error('Alt+B did not select Buy');
+  step('ticket shortcuts Alt+S / Alt+B switch the side');
+  await page.keyboard.press('Control+Enter');
   await page.waitForSelector('[data-testid="quotes"] tr.best', { timeout: 10_000 });
   const correlationId = (await page.locator('[data-testid="rfq-live"] code').innerText()).trim();
   step(`RFQ sent, ranked quotes shown (correlation id ${correlationId})`);
@@ -42,6 +59,11 @@ try {
   await page.click('[data-testid="tab-trades"]');
   await page.waitForSelector(`[data-testid="trade-blotter"] .ag-row:has-text("${correlationId}")`, { timeout: 5_000 });
   step('best quote accepted; the trade is in the blotter with the RFQ correlation id');
+  await page.locator(`[data-testid="trade-blotter"] .ag-row:has-text("${correlationId}") [col-id="id"]`).click();
+  await page.waitForSelector('[data-testid="details-drawer"] .audit li:has-text("TradeExecuted")');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid="details-drawer"]', { state: 'detached' });
+  step('details drawer shows the audit trail; Esc closes it');
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
   const csv = readFileSync(await download.path(), 'utf8');
@@ -55,6 +77,9 @@ try {
   const after = await bid.innerText();
   await page.waitForFunction((v) => document.querySelector('[data-testid="market-grid"] [row-id="EURUSD"] [col-id="bid"]')?.textContent !== v, after, { timeout: 5_000 });
   step('forced WebSocket drop: reconnected, resubscribed, prices tick again');
+  await page.click('[data-testid="theme-toggle"]');
+  if ((await page.getAttribute('html', 'data-theme')) !== 'dark') throw new Error('theme did not switch');
+  step('theme switches to dark');
   await page.screenshot({ path: 'screenshots/e2e-mock.png' });
 } catch (error) {
   failed = true;
