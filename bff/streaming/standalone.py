@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+
+from starlette.applications import Starlette
 
 from bff.streaming.app import StreamingServer, allow_all, bearer_authenticator
 from bff.streaming.feed import BusTickFeed, ReaderSnapshotSource
@@ -38,3 +41,15 @@ def build(
             await bus.stop()
 
     return StreamingServer(hub, bearer_authenticator if auth else allow_all, [run_feed])
+
+
+NO_AUTH_ENV = "ORION_STREAMING_NO_AUTH"
+
+
+def app_factory() -> Starlette:
+    """uvicorn factory for `--workers N`: each worker has its own hub and its own tick consumer,
+    so workers share nothing and scale with cores (the kernel spreads connections)."""
+    from core.settings import get_settings
+
+    auth = os.environ.get(NO_AUTH_ENV) != "1"
+    return build(get_settings(), auth=auth, export_metrics=True).app()

@@ -39,15 +39,37 @@ class Proc:
     name: str
     popen: subprocess.Popen[bytes]
 
+    def pids(self) -> list[int]:
+        """The process and its direct children (uvicorn workers)."""
+        found = [self.popen.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.popen.pid:
+                found.append(int(stat.parent.name))
+        return found
+
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        total = 0.0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return total
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        total = 0.0
+        for pid in self.pids():
+            try:
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(ln.split()[1]) / 1024 for ln in lines if ln.startswith("VmRSS:"))
+        return total
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -137,6 +159,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8011)
     parser.add_argument("--rate-scale", default="4")
     parser.add_argument("--paths", default="hub,strawberry")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
 
     binary = Path("/tmp/orion-wsload")
@@ -162,9 +185,8 @@ def main() -> None:
         env,
         logs / "bench-marketdata.log",
     )
-    bff = start(
-        "bff", [py, "-m", "bff.streaming", str(args.port), "--no-auth"], env, logs / "bench-bff.log"
-    )
+    bff_args = [py, "-m", "bff.streaming", str(args.port), "--no-auth"]
+    bff = start("bff", [*bff_args, "--workers", str(args.workers)], env, logs / "bench-bff.log")
     results: list[dict[str, Any]] = []
     try:
         wait_http(f"http://127.0.0.1:{args.port}/stats")
