@@ -33,7 +33,6 @@ def main() -> None:
         host=settings.http_host,
         port=settings.http_port,
         loop="uvloop",
-        ws="websockets",
         ws_max_size=config.limits.max_ws_message_bytes,
         ws_ping_interval=None,  # the graphql-transport-ws ping/pong of each session does this
         log_config=None,
