@@ -28,6 +28,9 @@ export const DEMO_INSTRUMENTS: Instrument[] = SPECS.map((s) => ({
   id: s.symbol, symbol: s.symbol, assetClass: s.assetClass, tickSize: s.tick, currency: s.currency,
 }));
 
+/** This instrument stops ticking and is flagged stale/indicative by the "server", to show the flags. */
+const QUIET = 'USDZAR';
+
 interface State { spec: Spec; mid: number; sequence: number; bid: number; ask: number; ts: number }
 
 /** A random walk per instrument; one instrument goes quiet (stale) to show the flag. */
@@ -64,7 +67,7 @@ export class DemoMarket {
     const out: Tick[] = [];
     for (const id of ids) {
       const state = this.states.get(id);
-      if (!state || id === 'NATGAS' || this.random() < 0.35) continue;
+      if (!state || id === QUIET || this.random() < 0.35) continue;
       const tick = Number(state.spec.tick);
       const drift = Math.round((this.random() - 0.5) * 4) * tick;
       state.mid = Math.max(tick * 10, state.mid + drift);
@@ -85,7 +88,7 @@ export class DemoMarket {
   }
 
   private toTick(state: State, prevSequence: number | null): Tick {
-    const quiet = state.spec.symbol === 'NATGAS';
+    const quiet = state.spec.symbol === QUIET;
     const size = state.spec.assetClass === 'FX' ? 1_000_000 : 100;
     return {
       instrumentId: state.spec.symbol, sequence: state.sequence, prevSequence,
