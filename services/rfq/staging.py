@@ -13,6 +13,7 @@ from eventbus.outbox import NOTIFY_CHANNEL, OutboxEvent, encode_headers, shard_o
 from services.audit.chain import AuditEntry
 from services.audit.store import append_in
 from services.rfq import events as ev
+from services.rfq import metrics
 from services.rfq.commands import Caller
 from services.rfq.domain import Rfq
 from services.rfq.mapping import event_pb
@@ -73,6 +74,7 @@ async def stage(
                 shard=shard_of(record.key), created_at=clock(),
             )
         )  # fmt: skip
+    metrics.defer_until_commit(session.sync_session, rfq, events)
     entries = [*audit, *(audit_of(rfq, e, caller, actor) for e in events)]
     if entries:
         await append_in(session, entries)
