@@ -73,7 +73,12 @@ def create_engine(
     """An async engine for a postgresql+asyncpg or sqlite+aiosqlite URL; `pg_settings` are
     per-connection Postgres settings (e.g. {"synchronous_commit": "off"} for a benchmark)."""
     if url.startswith("sqlite"):
-        engine = _create_async_engine(url, echo=echo, poolclass=NullPool)
+        if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
+            # Each connection of an in-memory database is a different database: one only.
+            engine = _create_async_engine(url, echo=echo, poolclass=NullPool)
+        else:
+            # A small pool: SQLite has one writer anyway, and opening connections is not free.
+            engine = _create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip per checkout; stale connections are recycled instead.

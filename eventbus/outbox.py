@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import zlib
 from datetime import datetime
 from types import TracebackType
@@ -18,6 +19,8 @@ from core.settings import get_settings
 from eventbus.bus import OutgoingRecord
 from eventbus.envelope import to_record as envelope_record
 from orion.common.v1.envelope_pb2 import Envelope
+
+log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "orion_outbox"
 # Keys hash into shards; a relay owns a shard while it publishes it, so per-key order holds even
@@ -101,6 +104,55 @@ class OutboxSignal:
 outbox_signal = OutboxSignal()
 
 
+class PgNotifier:
+    """Sends `NOTIFY orion_outbox` after commits, outside the producers' transactions.
+
+    A NOTIFY inside a transaction takes a cluster-wide lock at commit that serialises every
+    notifying commit behind the previous one's WAL flush (measured: ~40 commits/s with 8
+    writers on this box). Sent from a separate short transaction instead, and coalesced (one
+    in flight; commits meanwhile cause exactly one more), it costs the writers nothing.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def poke(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.get_running_loop().create_task(self._send())
+
+    async def flush(self) -> None:
+        """Wait for the pending NOTIFY (short-lived processes call this before exiting)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _send(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            try:
+                async with self._db.engine.connect() as conn:
+                    await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+                    await conn.commit()
+            except Exception:
+                # The relay's polling fallback picks the rows up; nothing is lost.
+                log.warning("NOTIFY %s failed", NOTIFY_CHANNEL, exc_info=True)
+                return
+
+
+_notifiers: dict[int, PgNotifier] = {}
+
+
+def notifier_for(db: Database) -> PgNotifier:
+    found = _notifiers.get(id(db))
+    if found is None or found._db is not db:
+        found = _notifiers[id(db)] = PgNotifier(db)
+    return found
+
+
 class UnitOfWork:
     """One transaction for a command: `uow.session` for state, `uow.add_record` for events.
 
@@ -170,13 +222,12 @@ class UnitOfWork:
             conn = await session.connection()
             # Core executemany: no per-row ORM bookkeeping or RETURNING on the hot path.
             await conn.execute(insert(OutboxEvent.__table__), self._rows)  # type: ignore[attr-defined]
-            if self._db.is_postgres:
-                # Delivered by Postgres only if and when the transaction commits.
-                await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         await session.commit()
         self.committed = True
         if self._rows:
             outbox_signal.notify()
+            if self._db.is_postgres:
+                notifier_for(self._db).poke()
 
     async def rollback(self) -> None:
         await self.session.rollback()

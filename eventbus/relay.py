@@ -30,6 +30,10 @@ _LOCK_CLASS = 0x0B0C
 # One shard per statement: Postgres evaluates a lock function in a WHERE clause for every
 # candidate row, whatever the LIMIT, so a set-based claim would take every free shard.
 _LOCK_SHARD = text("SELECT pg_try_advisory_xact_lock(:cls, :shard)").bindparams(cls=_LOCK_CLASS)
+# Taking every free shard at once is what a relay allowed all shards wants: one round trip.
+_LOCK_ALL_FREE = text(
+    "SELECT s FROM generate_series(0, :last) AS s WHERE pg_try_advisory_xact_lock(:cls, s)"
+).bindparams(cls=_LOCK_CLASS)
 _SELECT_PG = text(
     "SELECT id, topic, key, value, headers FROM outbox_events "
     "WHERE published_at IS NULL AND shard IN :shards ORDER BY id LIMIT :n "
@@ -87,16 +91,24 @@ class OutboxRelay:
     async def _claim(self, conn: AsyncConnection) -> Sequence[Any]:
         if not self._db.is_postgres:
             return (await conn.execute(_SELECT_SQLITE, {"n": self._batch_size})).all()
+        shards = await self._lock_shards(conn)
+        if not shards:
+            return []
+        params = {"shards": shards, "n": self._batch_size}
+        return (await conn.execute(_SELECT_PG, params)).all()
+
+    async def _lock_shards(self, conn: AsyncConnection) -> list[int]:
+        """Take the advisory locks of up to `max_shards` free shards for this transaction."""
+        if self._max_shards >= OUTBOX_SHARDS:
+            found = await conn.execute(_LOCK_ALL_FREE, {"last": OUTBOX_SHARDS - 1})
+            return [int(s) for s in found.scalars()]
         shards: list[int] = []
         for shard in random.sample(range(OUTBOX_SHARDS), OUTBOX_SHARDS):
             if (await conn.execute(_LOCK_SHARD, {"shard": shard})).scalar_one():
                 shards.append(shard)
                 if len(shards) >= self._max_shards:
                     break
-        if not shards:
-            return []
-        params = {"shards": shards, "n": self._batch_size}
-        return (await conn.execute(_SELECT_PG, params)).all()
+        return shards
 
     async def drain(self) -> int:
         """Publish until nothing is left (tests, shutdown); returns rows published."""

@@ -163,6 +163,8 @@ async def kafka_phase(name: str, load: Load, drain_s: float, pg: dict[str, str])
 async def embedded_phase(
     name: str, load: Load, drain_s: float, pg: dict[str, str]
 ) -> dict[str, Any]:
+    # SQLite has a single writer: more concurrent transactions only queue on its lock.
+    load = Load(load.rate, load.duration_s, load.per_tx, min(load.workers, 4), load.keys)
     with tempfile.TemporaryDirectory(prefix="orion-bench-") as tmp:
         db = Database.from_url(f"sqlite+aiosqlite:///{tmp}/state.db")
         await db.create_all()
@@ -245,8 +247,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     for backend in backends:
         phase = kafka_phase if backend == "kafka" else embedded_phase
         for name, load in (
-            ("throughput", Load(args.rate, d, per_tx=args.per_tx, workers=8)),
-            ("latency", Load(1000, lat, per_tx=1, workers=8)),
+            ("throughput", Load(args.rate, d, per_tx=args.per_tx, workers=args.workers)),
+            ("latency", Load(1000, lat, per_tx=1, workers=args.workers)),
         ):
             summary = await phase(f"{backend}-{name}", load, args.drain, pg)
             print(json.dumps({k: v for k, v in summary.items() if k != "timeline"}), flush=True)
@@ -265,6 +267,7 @@ def main() -> None:
     parser.add_argument("--per-tx", type=int, default=10, help="events per transaction")
     parser.add_argument("--drain", type=float, default=60, help="max seconds to drain a backlog")
     parser.add_argument("--backends", default="kafka,embedded")
+    parser.add_argument("--workers", type=int, default=32, help="concurrent producer tasks")
     parser.add_argument("--async-commit", action="store_true", help="synchronous_commit=off")
     parser.add_argument("--out", default=str(REPO / "load/reports/eventbus.json"))
     args = parser.parse_args()

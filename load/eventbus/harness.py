@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.db import Database, create_database, drop_database
 from eventbus import ops_events  # noqa: F401  (registers ProbeEmitted)
 from eventbus.envelope import build_envelope
-from eventbus.outbox import UnitOfWork
+from eventbus.outbox import UnitOfWork, notifier_for
 from orion.common.v1.envelope_pb2 import Envelope
 from orion.ops.v1.probe_pb2 import ProbeEmitted
 
@@ -56,6 +56,8 @@ async def produce(db: Database, env: str, count: int, keys: int = 8, per_tx: int
             for seq in range(start + 1, min(start + per_tx, count) + 1):
                 uow.add_event(probe_envelope(f"p-{seq % keys}", seq))
             await uow.commit()
+    if db.is_postgres:
+        await notifier_for(db).flush()
 
 
 async def effect_count(db: Database) -> int:
