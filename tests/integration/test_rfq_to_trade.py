@@ -219,3 +219,17 @@ async def test_duplicate_quote_accepted_delivery_still_one_trade(platform: Platf
     async with platform.db.sessions() as session:
         trades = await trades_of_rfq(session, "t-it", rfq.rfq_id)
     assert len(trades) == 1
+
+
+async def test_last_look_quote_trades_after_the_lp_confirms(platform: Platform) -> None:
+    corr = f"corr-{uuid.uuid4().hex[:8]}"
+    rfq = await quoted_rfq(platform, corr, f"create-{corr}")
+    held = next(r.quote for r in rfq.ranked(utc_now()) if r.quote.last_look)
+    accept = AcceptQuote(f"accept-{corr}", rfq.rfq_id, held.quote_id, rfq.version)
+    accepted = await accept_quote(platform.deps, caller(corr), accept)
+    assert accepted.awaiting_last_look
+    done = await traded(platform, rfq.rfq_id)  # reference mids do not move: the LP confirms
+    assert done.accepted_quote_id == held.quote_id
+    assert platform.lp.last_looks >= 1
+    actions = [r.entry.action for r in await audit_store.by_correlation(platform.db, corr, "t-it")]
+    assert actions.index("QuoteAcceptanceRequested") < actions.index("QuoteAccepted")
