@@ -1,0 +1,1 @@
+"""Composition root: builds, starts and stops every platform component for a profile."""

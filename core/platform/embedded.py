@@ -1,0 +1,94 @@
+"""The embedded profile's components, in start order (shutdown runs the list backwards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from bff.app import BffConfig, create_app
+from bff.settings import BffLimits
+from bff.streaming.standalone import build as build_streaming
+from core.health import HealthRegistry
+from core.platform.backbone import DatabaseComponent, EventLogComponent, RelayComponent
+from core.platform.component import Component, Platform
+from core.platform.identity import IdentityComponent
+from core.platform.market import MarketDataComponent, RefDataComponent
+from core.platform.trading import (
+    ExecutionComponent,
+    LpBotsComponent,
+    RfqComponent,
+    execution_group,
+    rfq_group,
+    trade_blotter_group,
+)
+from core.platform.web import mount_platform
+from core.settings import Settings
+from eventbus.readmodel import MemoryReadModelStore
+from services.marketdata.snapshot import PROJECTOR_NAME
+
+
+@dataclass
+class EmbeddedPlatform:
+    """Everything `orion dev` runs: components first, then the HTTP app built on their ports."""
+
+    settings: Settings
+    platform: Platform
+    health: HealthRegistry
+    store: MemoryReadModelStore
+    identity: IdentityComponent
+    refdata: RefDataComponent
+
+    def build_app(self) -> tuple[Starlette, bool]:
+        """The BFF app with /identity and the UI; call after `platform.start()` bound the ports.
+
+        Returns the app and whether the built workstation is served at `/`.
+        """
+        tracing = self.settings.otel_exporter != "none"
+        config = BffConfig(
+            refdata_addr=self.refdata.addr,
+            limits=BffLimits.for_settings(self.settings),
+            validator=self.identity.svc.validator,
+            embedded_refdata=False,
+            tracing=tracing,
+            streaming=build_streaming(self.settings, store=self.store),
+        )
+        app = create_app(self.health, config)
+        return app, mount_platform(app, self.identity.app)
+
+
+def _dlq_consumers(env: str) -> list[str]:
+    """Consumers run by ConsumerRunner publish failures to `<env>.dlq.<name>.v1`: ensure them."""
+    return [
+        PROJECTOR_NAME,
+        rfq_group(env),
+        f"rm-rfq-blotter-{env}",
+        execution_group(env),
+        trade_blotter_group(env),
+    ]
+
+
+def compose(settings: Settings, port: int) -> EmbeddedPlatform:
+    """Build every component; nothing starts until `platform.start()`."""
+    origin = f"http://{settings.http_host}:{port}"
+    # One in-process read-model store plays Redis: snapshot, blotters, mids all read it.
+    store = MemoryReadModelStore()
+    database = DatabaseComponent(settings)
+    log = EventLogComponent(settings, _dlq_consumers(settings.env))
+    identity = IdentityComponent(settings, database.db, origin)
+    refdata = RefDataComponent(settings, log.bus, settings.otel_exporter != "none")
+    components: list[Component] = [
+        database,
+        log,
+        RelayComponent(database.db, log.bus),
+        identity,
+        refdata,
+        MarketDataComponent(settings, store),
+        RfqComponent(settings, database.db, log.bus, store),
+        ExecutionComponent(settings, database.db, log.bus, store),
+        LpBotsComponent(settings, log.bus, store),
+    ]
+    platform = Platform(components)
+    health = HealthRegistry()
+    platform.register_health(health)
+    return EmbeddedPlatform(settings, platform, health, store, identity, refdata)

@@ -1,0 +1,49 @@
+"""The platform's one HTTP app: the BFF, the identity provider at /identity, the UI at `/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from core.settings import REPO_ROOT
+
+WEB_DIST = REPO_ROOT / "bff" / "web" / "dist"
+# Vite content-hashes everything under assets/: a new build gets new names, so cache forever.
+IMMUTABLE = "public, max-age=31536000, immutable"
+# index.html names the current hashes: always revalidate it.
+NO_CACHE = "no-cache"
+
+
+class WorkstationFiles(StaticFiles):
+    """The built workstation: hashed assets cached for good, index.html for every page route."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:
+            # A client-side route (no file extension) gets the app; a missing file stays 404.
+            if exc.status_code != 404 or "." in Path(path).name:
+                raise
+            response = FileResponse(Path(str(self.directory)) / "index.html")
+        if response.status_code < 400:
+            immutable = path.startswith("assets/") and Path(path).name != "index.html"
+            response.headers["Cache-Control"] = IMMUTABLE if immutable else NO_CACHE
+        return response
+
+
+def mount_platform(bff: Starlette, identity: Starlette, dist: Path = WEB_DIST) -> bool:
+    """Add /identity and, when the UI was built, `/` to the BFF's routes (last: BFF paths win).
+
+    Returns whether the workstation is served (no build yet: the API still works).
+    """
+    bff.router.routes.append(Mount("/identity", app=identity))
+    served = (dist / "index.html").is_file()
+    if served:
+        bff.router.routes.append(Mount("/", app=WorkstationFiles(directory=dist), name="web"))
+    return served
