@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -140,11 +141,38 @@ class KafkaServer(LocalServer):
         )
         self.properties.write_text(text)
 
-    def _java(self, libs: Path, main: str, *args: str) -> list[str]:
+    def _java(self, libs: Path, main: str, *args: str, extra: tuple[str, ...] = ()) -> list[str]:
         java = packages.locate(lambda: packages.which("java"), "openjdk-17-jre-headless")
         log4j = f"-Dlog4j2.configurationFile={KAFKA_ASSETS / 'log4j2.properties'}"
         logs = f"-Dkafka.logs.dir={self.layout.log_dir}"
-        return [str(java), *JVM_OPTS, log4j, logs, "-cp", f"{libs}/*", main, *args]
+        return [str(java), *JVM_OPTS, *extra, log4j, logs, "-cp", f"{libs}/*", main, *args]
+
+    def cds_archives(self) -> tuple[Path, Path]:
+        """The shared class-data archive, and the one this home's JVM writes when there is none.
+
+        Loading Kafka's classes from a CDS archive halves the JVM's start-up on a busy machine
+        (measured 31 s -> 17 s at load 13 on 2 cores). The JVM dumps it at exit; `stop()`
+        promotes it. A stale or foreign archive is ignored by the JVM (-Xshare:auto).
+        """
+        base = self.layout.cache / f"kafka-{kafka_version()}"
+        token = hashlib.sha256(str(self.layout.home).encode()).hexdigest()[:12]
+        return base / "kafka-cds.jsa", base / f"kafka-cds-{token}.jsa.partial"
+
+    def _cds_opts(self) -> tuple[str, ...]:
+        shared, partial = self.cds_archives()
+        if shared.exists():
+            return ("-Xshare:auto", f"-XX:SharedArchiveFile={shared}")
+        partial.unlink(missing_ok=True)
+        # The dump lists every class it skips as a warning: noise in kafka.log.
+        return (f"-XX:ArchiveClassesAtExit={partial}", "-Xlog:cds=off")
+
+    def stop(self) -> bool:
+        gone = super().stop()
+        shared, partial = self.cds_archives()
+        if gone and partial.exists() and not shared.exists():
+            with contextlib.suppress(OSError):
+                partial.replace(shared)
+        return gone
 
     def format_storage(self, libs: Path) -> None:
         """Format the KRaft log dir once; meta.properties records the cluster id from then on."""
@@ -164,7 +192,7 @@ class KafkaServer(LocalServer):
         libs = fetch_jars(self.layout.cache)
         self.write_config()
         self.format_storage(libs)
-        cmd = self._java(libs, "kafka.Kafka", str(self.properties))
+        cmd = self._java(libs, "kafka.Kafka", str(self.properties), extra=self._cds_opts())
         with self.log_path.open("ab") as log:
             log.write(b"\n=== orion: starting kafka ===\n")
             log.flush()

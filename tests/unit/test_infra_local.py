@@ -92,6 +92,22 @@ def test_kafka_config_binds_loopback_on_the_configured_ports(tmp_path: Path) -> 
     assert kafka.markers() == ("kafka.Kafka", str(kafka.properties))
 
 
+def test_kafka_dumps_a_class_archive_once_and_later_starts_load_it(tmp_path: Path) -> None:
+    kafka = KafkaServer(_layout(tmp_path))
+    shared, partial = kafka.cds_archives()
+    assert shared.parent == partial.parent == tmp_path / "cache" / f"kafka-{kafka_version()}"
+    assert f"-XX:ArchiveClassesAtExit={partial}" in kafka._cds_opts()
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"archive")  # what the JVM leaves behind at exit
+    assert kafka.stop()  # nothing running: the dump is complete, promote it
+    assert shared.read_bytes() == b"archive"
+    assert not partial.exists()
+    assert f"-XX:SharedArchiveFile={shared}" in kafka._cds_opts()
+    other_home = KafkaServer(Layout(tmp_path / "other", tmp_path / "cache", kafka.layout.ports))
+    assert other_home.cds_archives()[0] == shared
+    assert other_home.cds_archives()[1] != partial
+
+
 def test_kafka_version_is_pinned_and_cluster_ids_are_22_char_base64() -> None:
     assert kafka_version().startswith("4.")
     ids = {new_cluster_id() for _ in range(10)}
