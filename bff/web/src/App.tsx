@@ -36,12 +36,26 @@ export function App({ backend, auth, staleAfterMs }: { backend: Backend; auth: A
 
   useEffect(() => { applyTheme(theme); localStorage.setItem('orion.theme', theme); }, [theme]);
   useEffect(() => { feed.start(); return () => feed.stop(); }, [feed]);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
+    setLoadError(null);
     backend.instruments().then((list) => { setInstruments(list); setSelected((s) => s ?? list[0]?.id ?? null); },
-      (error) => setLoadError(explainUnknown(error).title + ': ' + explainUnknown(error).detail));
-    backend.rfqs().then((r) => blotters.rfqs.upsert(r), () => undefined);
-    backend.trades().then((t) => blotters.trades.upsert(t), () => undefined);
-    return backend.blotterUpdates((r) => blotters.rfqs.upsert([r]), (t) => blotters.trades.upsert([t]));
+      (error) => { const m = explainUnknown(error); setLoadError(`${m.title}: ${m.detail}`); });
+  }, [backend, attempt]);
+  useEffect(() => {
+    const reload = () => {
+      backend.rfqs().then((r) => blotters.rfqs.upsert(r), () => undefined);
+      backend.trades().then((t) => blotters.trades.upsert(t), () => undefined);
+    };
+    reload();
+    // Lifecycle events sent while the socket was down are not replayed: reload the blotters after a reconnect.
+    let wasDown = false;
+    const offStatus = backend.connection.onStatus((status) => {
+      if (status === 'connected' && wasDown) reload();
+      wasDown = status !== 'connected';
+    });
+    const offUpdates = backend.blotterUpdates((r) => blotters.rfqs.upsert([r]), (t) => blotters.trades.upsert([t]));
+    return () => { offStatus(); offUpdates(); };
   }, [backend, blotters]);
 
   return (
@@ -57,7 +71,12 @@ export function App({ backend, auth, staleAfterMs }: { backend: Backend; auth: A
         <span className="user">{auth.userName ?? 'Not logged in'}</span>
         <button type="button" onClick={() => auth.logout()}>Log out</button>
       </header>
-      {loadError && <div className="message error" role="alert">{loadError}</div>}
+      {loadError && (
+        <div className="message error" role="alert">
+          {loadError}
+          <button type="button" onClick={() => setAttempt((n) => n + 1)}>Retry</button>
+        </div>
+      )}
       {instruments ? (
         <main className="workspace">
           <MarketWatch store={store} feed={feed} instruments={instruments} selected={selected} onSelect={setSelected} />
