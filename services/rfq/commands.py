@@ -17,6 +17,8 @@ class Caller:
     user_id: str
     correlation_id: str
     causation_id: str = ""
+    # Instruments the BFF says the user may trade ("*" = all); None = ask the service's hook.
+    entitled_instruments: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

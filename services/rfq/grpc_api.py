@@ -53,14 +53,22 @@ def _meta(context: Ctx, key: str) -> str:
 
 
 async def caller_of(context: Ctx) -> Caller:
-    """Tenant and user are set by the BFF after authentication; a call without them is refused."""
+    """Tenant and user are set by the BFF after authentication; a call without them is refused.
+
+    `x-entitled-instruments` (comma-separated, `*` = all) carries the user's instrument
+    entitlements from the token, so the service repeats the check and audits its reason.
+    """
     tenant, user = _meta(context, "x-tenant-id"), _meta(context, "x-user-id")
     if not tenant or not user:
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, "x-tenant-id and x-user-id required")
     correlation = _meta(context, "x-correlation-id") or str(uuid_utils.uuid7())
     tenant_id_var.set(tenant)
     correlation_id_var.set(correlation)
-    return Caller(tenant, user, correlation)
+    entitled = _meta(context, "x-entitled-instruments")
+    instruments = (
+        frozenset(i.strip() for i in entitled.split(",") if i.strip()) if entitled else None
+    )
+    return Caller(tenant, user, correlation, entitled_instruments=instruments)
 
 
 async def _guard(context: Ctx, call: Callable[[], Awaitable[R]]) -> R:

@@ -65,6 +65,12 @@ async def _in_transaction(deps: RfqDeps, work: Callable[[AsyncSession], Awaitabl
     raise AssertionError("unreachable")
 
 
+def _entitled(deps: RfqDeps, caller: Caller) -> Collection[str]:
+    if caller.entitled_instruments is not None:
+        return caller.entitled_instruments
+    return deps.entitlements(caller.tenant_id, caller.user_id)
+
+
 def _decisions_audit(caller: Caller, rfq: Rfq, result: PreTradeResult) -> list[AuditEntry]:
     return [
         AuditEntry(
@@ -127,7 +133,7 @@ async def create_rfq(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
             instrument_id=cmd.instrument_id,
             quantity=cmd.quantity,
             reference_price=mid,
-            entitled=deps.entitlements(caller.tenant_id, caller.user_id),
+            entitled=_entitled(deps, caller),
             limiter=deps.limiter,
             now=now,
         )

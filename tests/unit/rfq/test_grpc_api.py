@@ -183,3 +183,15 @@ def test_cursor_round_trips_and_rejects_garbage() -> None:
 
     with pytest.raises(InvalidRfq):
         decode_cursor("bm9wZQ==")
+
+
+async def test_entitlements_from_metadata_are_checked_and_the_refusal_explained(
+    stub: Harness,
+) -> None:
+    only_gbp = (*ALICE, ("x-entitled-instruments", "GBPUSD, USDJPY"))
+    refused = (await stub.client.CreateRfq(create_request("e1"), metadata=only_gbp)).rfq
+    assert refused.state == rfq_pb2.RFQ_STATE_REJECTED
+    assert refused.reason == "entitlement: not entitled to trade EURUSD"
+    everything = (*ALICE, ("x-entitled-instruments", "*"))
+    allowed = (await stub.client.CreateRfq(create_request("e2"), metadata=everything)).rfq
+    assert allowed.state == rfq_pb2.RFQ_STATE_SENT

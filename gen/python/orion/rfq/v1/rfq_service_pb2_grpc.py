@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class RfqServiceStub:
     """Commands and queries of the RFQ service. The caller's tenant and user travel in gRPC metadata
-    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication.
+    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication, with
+    `x-entitled-instruments` (comma-separated instrument ids, `*` for all) from the user's token.
     """
 
     def __init__(self, channel):
@@ -65,7 +66,8 @@ class RfqServiceStub:
 
 class RfqServiceServicer:
     """Commands and queries of the RFQ service. The caller's tenant and user travel in gRPC metadata
-    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication.
+    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication, with
+    `x-entitled-instruments` (comma-separated instrument ids, `*` for all) from the user's token.
     """
 
     def CreateRfq(self, request, context):
@@ -136,7 +138,8 @@ def add_RfqServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class RfqService:
     """Commands and queries of the RFQ service. The caller's tenant and user travel in gRPC metadata
-    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication.
+    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication, with
+    `x-entitled-instruments` (comma-separated instrument ids, `*` for all) from the user's token.
     """
 
     @staticmethod

@@ -28,7 +28,8 @@ GRPC_VERSION: str
 
 class RfqServiceStub:
     """Commands and queries of the RFQ service. The caller's tenant and user travel in gRPC metadata
-    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication.
+    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication, with
+    `x-entitled-instruments` (comma-separated instrument ids, `*` for all) from the user's token.
     """
 
     @_typing.overload
@@ -44,7 +45,8 @@ class RfqServiceStub:
 @_typing.type_check_only
 class RfqServiceAsyncStub(RfqServiceStub):
     """Commands and queries of the RFQ service. The caller's tenant and user travel in gRPC metadata
-    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication.
+    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication, with
+    `x-entitled-instruments` (comma-separated instrument ids, `*` for all) from the user's token.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -56,7 +58,8 @@ class RfqServiceAsyncStub(RfqServiceStub):
 
 class RfqServiceServicer(metaclass=_abc_1.ABCMeta):
     """Commands and queries of the RFQ service. The caller's tenant and user travel in gRPC metadata
-    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication.
+    (`x-tenant-id`, `x-user-id`, `x-correlation-id`), set by the BFF after authentication, with
+    `x-entitled-instruments` (comma-separated instrument ids, `*` for all) from the user's token.
     """
 
     @_abc_1.abstractmethod
