@@ -11,9 +11,9 @@ from graphql import GraphQLSchema, build_ast_schema, find_breaking_changes, pars
 from bff.settings import BffLimits
 from bff.subgraphs import SUBGRAPHS, path_of
 from core.settings import REPO_ROOT
+from infra.gateway import GATEWAY_DIR, ensure_installed
 
 SCHEMA_DIR = REPO_ROOT / "schemas" / "graphql"
-GATEWAY_DIR = REPO_ROOT / "infra" / "gateway"
 ALLOW_FILE = SCHEMA_DIR / "breaking-changes-allowed.txt"
 SUPERGRAPH = "supergraph"
 # The URL composed into the checked-in supergraph; the gateway overrides it at run time.
@@ -26,6 +26,7 @@ def subgraph_sdls() -> dict[str, str]:
 
 def compose(sdls: dict[str, str]) -> str:
     """Compose with @theguild/federation-composition (Node); raises with its errors."""
+    ensure_installed()  # a fresh clone has no node_modules yet
     payload = [
         {"name": n, "url": DEFAULT_BFF_URL + path_of(n), "sdl": sdl} for n, sdl in sdls.items()
     ]

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
 import typer
 
 from core.settings import REPO_ROOT, get_settings
-
-GATEWAY_DIR = REPO_ROOT / "infra" / "gateway"
-
-
-def ensure_gateway_installed() -> Path:
-    """Install the gateway's npm packages from the lock file once (node_modules is cached)."""
-    binary = GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"
-    if not binary.exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=GATEWAY_DIR,
-            check=True,
-        )
-    return binary
+from infra.gateway import GATEWAY_DIR, ensure_installed
 
 
 def gateway(
@@ -31,7 +17,7 @@ def gateway(
 ) -> None:
     """Run GraphQL Hive Gateway over the composed supergraph of the BFF subgraphs."""
     settings = get_settings()
-    binary = ensure_gateway_installed()
+    binary = ensure_installed()
     env = {
         **os.environ,
         "ORION_BFF_URL": bff_url or f"http://{settings.http_host}:{settings.http_port}",

@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 
 from bff.app import BffConfig
 from bff.testing import running_bff, running_refdata
-from core.cli.gateway import GATEWAY_DIR, ensure_gateway_installed
+from infra.gateway import GATEWAY_DIR, ensure_installed
 from tests.unit.bff.tokens import Issuer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -54,7 +54,7 @@ async def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 @contextlib.asynccontextmanager
 async def running_gateway(bff_url: str) -> AsyncIterator[str]:
-    binary = ensure_gateway_installed()
+    binary = ensure_installed()
     port = _free_port()
     env = {**os.environ, "ORION_BFF_URL": bff_url, "ORION_PROFILE": "embedded"}
     cmd = [str(binary), "supergraph", "--host", "127.0.0.1", "--port", str(port)]
