@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 import bff.auth
-from bff.auth import Role, authenticate
+from bff.auth import InMemoryRevocationList, Role, authenticate
 from bff.auth.errors import InvalidAudience, InvalidSignature, TokenRevoked
 from core.settings import REPO_ROOT, get_settings
 
@@ -137,7 +137,9 @@ def keycloak_config(keycloak: Keycloak, monkeypatch: pytest.MonkeyPatch) -> Iter
         "ENTITLEMENTS_CLAIM": "orion_ent",
     }.items():
         monkeypatch.setenv(f"ORION_AUTH_{name}", value)
-    bff.auth.configure()  # drop any validator built from earlier settings
+    # Drop any validator built from earlier settings; keep revocations in this process so the
+    # test does not write into the developer's database or Redis.
+    bff.auth.configure(revocations=InMemoryRevocationList())
     yield keycloak
     bff.auth.configure()
 
@@ -193,7 +195,7 @@ async def test_keycloak_token_for_another_audience_is_rejected(
     keycloak_config: Keycloak, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ORION_AUTH_AUDIENCE", "some-other-api")
-    bff.auth.configure()
+    bff.auth.configure(revocations=InMemoryRevocationList())
     token = (await _password_token(keycloak_config, "alice"))["access_token"]
     with pytest.raises(InvalidAudience):
         await authenticate(f"Bearer {token}")
