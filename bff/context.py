@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,11 @@ from bff.grpc.channels import Downstreams
 from bff.ratelimit import RateLimiter
 from core.logging import correlation_id_var, tenant_id_var
 from orion.refdata.v1 import refdata_pb2 as pb
+
+# Set per WebSocket operation (`<session id>/<operation id>`): one socket runs many operations.
+operation_correlation_var: ContextVar[str | None] = ContextVar(
+    "bff_operation_correlation", default=None
+)
 
 
 class NotAuthenticated(MissingToken):
@@ -57,9 +63,13 @@ class OrionContext:
             raise NotAuthenticated(f"authentication required (send a bearer access token){detail}")
         return self.principal
 
+    def current_correlation_id(self) -> str:
+        """The operation's id on a WebSocket, the request's (or session's) id otherwise."""
+        return operation_correlation_var.get() or self.correlation_id
+
     def bind_logging(self) -> None:
         """Correlation and tenant into the contextvars read by the logger and the gRPC metadata."""
-        correlation_id_var.set(self.correlation_id)
+        correlation_id_var.set(self.current_correlation_id())
         tenant_id_var.set(self.principal.tenant_id if self.principal else None)
 
 

@@ -76,7 +76,7 @@ class OrionOperation(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
         if isinstance(context, OrionContext):
-            return {"correlationId": context.correlation_id}
+            return {"correlationId": context.current_correlation_id()}
         return {}
 
 

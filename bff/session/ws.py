@@ -12,7 +12,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
-from bff.context import OrionContext
+from bff.context import OrionContext, operation_correlation_var
 from bff.metrics import ACTIVE_SUBSCRIPTIONS, OPEN_WEBSOCKETS, SESSION_CLOSES
 from bff.settings import BffLimits
 
@@ -78,6 +78,8 @@ class OrionWSHandler(BaseGraphQLTransportWSHandler[OrionContext, None]):
         await super().handle_message(message)
 
     async def run_operation(self, operation: Any) -> None:
+        # This runs in the operation's own task: the id stays with this operation only.
+        operation_correlation_var.set(f"{self.context.correlation_id}/{operation.id}")
         gauge = ACTIVE_SUBSCRIPTIONS.labels(self.subgraph)
         gauge.inc()
         try:

@@ -63,7 +63,8 @@ async def test_subscription_streams_beats_then_completes(ws_url: str) -> None:
     await ws.send(json.dumps({"id": "s1", "type": "subscribe", "payload": {"query": BEATS}}))
     beats = [await _recv(ws) for _ in range(3)]
     assert [b["payload"]["data"]["heartbeat"]["sequence"] for b in beats] == [1, 2, 3]
-    assert beats[0]["payload"]["data"]["heartbeat"]["correlationId"] == "corr-ws-1"
+    # The session's id from the upgrade request, qualified by the operation id.
+    assert beats[0]["payload"]["data"]["heartbeat"]["correlationId"] == "corr-ws-1/s1"
     assert await _recv(ws) == {"id": "s1", "type": "complete"}
     await ws.close()
 

@@ -23,7 +23,7 @@ class SessionSubscriptions:
         self, info: Info, interval_ms: int = 1000, count: int | None = None
     ) -> AsyncGenerator[Heartbeat, None]:
         interval = min(max(interval_ms, MIN_INTERVAL_MS), MAX_INTERVAL_MS) / 1000
-        correlation = info.context.correlation_id
+        correlation = info.context.current_correlation_id()
         sequence = 0
         while count is None or sequence < count:
             sequence += 1
