@@ -77,7 +77,15 @@ def identity_rotate_keys() -> None:
     typer.echo(f"signing key is now {store.rotate().kid}; restart the identity service")
 
 
+def identity_serve() -> None:
+    """Serve the embedded OIDC provider and its admin gRPC API (ORION_IDENTITY_* settings)."""
+    from services.identity.__main__ import main
+
+    main()
+
+
 def register(app: typer.Typer) -> None:
     app.command()(token)
+    app.command(name="identity-serve")(identity_serve)
     app.command(name="identity-seed")(identity_seed)
     app.command(name="identity-rotate-keys")(identity_rotate_keys)

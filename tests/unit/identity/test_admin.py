@@ -83,3 +83,12 @@ async def test_created_user_can_log_in_with_validated_entitlements(tmp_path: Pat
             await idp.admin.create_user(admin, "x@acme", "correct-horse", ["ROLE_GOD"])
         with pytest.raises(InvalidInput):
             await idp.admin.set_entitlements(admin, user.user_id, {"max_notional": "-1"}, 1)
+
+
+async def test_platform_creates_a_tenant_once_and_it_is_audited(tmp_path: Path) -> None:
+    async with running_idp(tmp_path) as idp:
+        platform = admin_of("acme", Role.PLATFORM)
+        assert await idp.admin.create_tenant(platform, "initech", "Initech") == "initech"
+        with pytest.raises(AlreadyExists):
+            await idp.admin.create_tenant(platform, "initech", "Initech again")
+        assert ("TenantCreated", "initech") in await audit_trail(idp)
