@@ -54,6 +54,13 @@ try {
   const correlationId = (await page.locator('[data-testid="rfq-live"] code').innerText()).trim();
   step(`RFQ sent, ranked quotes shown (correlation id ${correlationId})`);
 
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="quotes"] tbody tr').length === 3, null, { timeout: 10_000 });
+  await page.locator('[data-testid="quotes"] tbody tr:has-text("Borealis") button').click();
+  const rejection = await page.locator('[data-testid="ticket-error"]').innerText();
+  if (!rejection.includes('Rejected on last look') || !rejection.includes('No trade was done')) throw new Error(`rejection text: ${rejection}`);
+  await page.waitForSelector('[data-testid="quotes"] tr:has-text("Borealis"):has-text("Rejected on last look")');
+  step('last-look rejection shown plainly; the quote is marked and unranked');
+
   await page.click('[data-testid="accept-best"]');
   await page.waitForSelector('[data-testid="trade-done"]', { timeout: 5_000 });
   await page.click('[data-testid="tab-trades"]');

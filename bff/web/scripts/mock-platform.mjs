@@ -82,6 +82,13 @@ function acceptQuote({ input }) {
   const rfq = rfqs.get(input.rfqId);
   const quote = rfq?.quotes.find((q) => q.id === input.quoteId);
   if (!rfq || !quote || quote.status !== 'ACTIVE') return { __typename: 'QuoteExpired', code: 'QUOTE_EXPIRED', message: 'gone', correlationId: rfq?.correlationId ?? 'none' };
+  if (quote.lpName === 'Borealis') {
+    // This LP always declines on last look, so the UI's handling can be driven deterministically.
+    quote.status = 'LAST_LOOK_REJECTED';
+    audit(rfq, 'LastLookRejected', quote.lpName);
+    push(rfq);
+    return { __typename: 'LastLookRejected', code: 'LAST_LOOK_REJECTED', message: 'Borealis declined', correlationId: rfq.correlationId };
+  }
   const trade = {
     __typename: 'Trade', id: `TRD-${trades.size + 1}`, correlationId: rfq.correlationId, rfqId: rfq.id, quoteId: quote.id, instrumentId: rfq.instrumentId,
     side: rfq.side, quantity: rfq.quantity, price: quote.price, notional: (Number(rfq.quantity) * Number(quote.price)).toFixed(2), currency: 'USD',
