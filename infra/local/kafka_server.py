@@ -180,9 +180,10 @@ class KafkaServer(LocalServer):
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cluster_id = new_cluster_id()
-        cmd = self._java(
-            libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties)
-        )
+        shared = self.cds_archives()[0]
+        cds = ("-Xshare:auto", f"-XX:SharedArchiveFile={shared}") if shared.exists() else ()
+        args = ("format", "-t", cluster_id, "-c", str(self.properties))
+        cmd = self._java(libs, "kafka.tools.StorageTool", *args, extra=cds)
         done = subprocess.run(cmd, check=False, capture_output=True, text=True)
         if done.returncode != 0:
             raise self.failure(f"storage format failed:\n{done.stdout}{done.stderr}")
