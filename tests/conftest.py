@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlparse
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core.settings import Profile, Settings
 from infra.local.kafka_server import metadata_request_succeeds
@@ -66,3 +70,34 @@ def redis_url() -> str:
     if not ok:
         pytest.fail(_unreachable("Redis", url, "PING was not answered with PONG"))
     return url
+
+
+TopicFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+async def kafka_topic(kafka_bootstrap: str) -> AsyncIterator[TopicFactory]:
+    """`await kafka_topic("prefix", partitions=3)`: a fresh topic whose partitions all have a
+    leader that answers (no NotLeaderForPartition right after creation); deleted afterwards so
+    the shared broker does not pile up partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    probe = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, request_timeout_ms=30000)
+    await admin.start()
+    await probe.start()
+    created: list[str] = []
+
+    async def create(prefix: str = "test", partitions: int = 3) -> str:
+        name = f"{prefix}.{uuid.uuid4().hex[:12]}"
+        await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+        created.append(name)
+        # ListOffsets goes to each partition's leader and is retried until it answers.
+        await probe.end_offsets([TopicPartition(name, p) for p in range(partitions)])
+        return name
+
+    try:
+        yield create
+    finally:
+        if created:
+            await admin.delete_topics(created)
+        await probe.stop()
+        await admin.close()

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 
 pytestmark = pytest.mark.integration
 
-
-async def _create_topic(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-        assert topic in await admin.list_topics()
-    finally:
-        await admin.close()
+TopicFactory = Callable[..., Awaitable[str]]  # the `kafka_topic` fixture of tests/conftest.py
 
 
 def _consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
@@ -35,10 +28,9 @@ def _consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
 
 
 async def test_kafka_record_round_trips_through_a_consumer_group_with_committed_offset(
-    kafka_bootstrap: str,
+    kafka_bootstrap: str, kafka_topic: TopicFactory
 ) -> None:
-    topic, group = f"smoke.{uuid.uuid4().hex}", f"smoke-{uuid.uuid4().hex}"
-    await _create_topic(kafka_bootstrap, topic)
+    topic, group = await kafka_topic("smoke", partitions=1), f"smoke-{uuid.uuid4().hex}"
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
     try:
@@ -109,3 +101,22 @@ async def test_redis_round_trip_on_the_expected_server(redis_url: str) -> None:
         assert int(info["tcp_port"]) == urlparse(redis_url).port
     finally:
         await client.aclose()
+
+
+async def test_kafka_topic_fixture_topics_are_ready_at_once_on_every_partition(
+    kafka_bootstrap: str, kafka_topic: TopicFactory
+) -> None:
+    topic = await kafka_topic("smoke-ready", partitions=12)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        assert topic in await admin.list_topics()
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [await producer.send_and_wait(topic, b"x", partition=p) for p in range(12)]
+    finally:
+        await producer.stop()
+    assert sorted(m.partition for m in sent) == list(range(12))
