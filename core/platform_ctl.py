@@ -28,7 +28,7 @@ class ProcessRow:
     restarts: int
 
 
-def _settings() -> Settings:
+def real_settings() -> Settings:
     return Settings(profile=Profile.REAL)
 
 
@@ -121,7 +121,7 @@ def _wait_ready(settings: Settings, sup: int) -> list[str]:
 
 def up() -> int:
     """Servers first, then the supervisor (detached); returns once every process is healthy."""
-    settings = _settings()
+    settings = real_settings()
     if (code := manager.up(settings)) != 0:
         return code
     sup = supervisor_pid(settings)
@@ -143,7 +143,7 @@ def up() -> int:
 
 def down() -> int:
     """Stop the supervisor (which stops its processes), any straggler by PID, then the servers."""
-    settings = _settings()
+    settings = real_settings()
     sup = supervisor_pid(settings)
     if sup is not None:
         print(f"stopping supervisor (pid {sup}) and its processes ...", flush=True)
@@ -158,7 +158,7 @@ def down() -> int:
 
 def ps() -> int:
     """Print the servers and the processes with their health; 0 only if everything is healthy."""
-    settings = _settings()
+    settings = real_settings()
     servers = manager.status(settings)
     rows = process_rows(settings)
     sup = supervisor_pid(settings)

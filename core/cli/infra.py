@@ -20,8 +20,11 @@ def infra_up() -> None:
 @infra_app.command("down")
 def infra_down() -> None:
     """Stop the servers `infra up` started (by PID; external servers are left alone)."""
+    from core import platform_ctl
     from infra.local import manager
 
+    if platform_ctl.supervisor_pid(platform_ctl.real_settings()) is not None:
+        typer.echo("note: platform processes are still running; `orion down` stops them", err=True)
     raise typer.Exit(manager.down())
 
 
