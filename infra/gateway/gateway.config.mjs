@@ -34,12 +34,12 @@ export const gatewayConfig = defineConfig({
   blockFieldSuggestions: prod,
   disableIntrospection: prod,
   graphiql: !prod,
+  // One correlation id per client request, the client's X-Correlation-Id or a fresh UUID: sent on
+  // every subgraph fetch of the plan, logged by the gateway and returned in the response header.
+  requestId: { headerName: "x-correlation-id" },
   propagateHeaders: {
     fromClientToSubgraphs({ request }) {
-      return {
-        authorization: request.headers.get("authorization"),
-        "x-correlation-id": request.headers.get("x-correlation-id"),
-      };
+      return { authorization: request.headers.get("authorization") };
     },
   },
 });

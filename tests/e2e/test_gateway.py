@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import socket
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from websockets.asyncio.client import connect
 
 from bff.app import BffConfig
 from bff.testing import running_bff, running_refdata
+from core.logging import correlation_id_var
 from infra.gateway import GATEWAY_DIR, ensure_installed
 from tests.unit.bff.tokens import Issuer
 
@@ -82,7 +84,32 @@ async def gateway() -> AsyncIterator[str]:
             yield url
 
 
-async def test_query_spanning_workstation_admin_and_analytics(gateway: str) -> None:
+class RpcLog(logging.Handler):
+    """The refdata service's per-call log records: (method, correlation id of the call)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.calls: list[tuple[str, str | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "rpc":
+            method = str(getattr(record, "method", "")).rsplit("/", 1)[-1]
+            self.calls.append((method, correlation_id_var.get()))
+
+
+@pytest.fixture
+def rpc_log() -> Iterator[RpcLog]:
+    handler = RpcLog()
+    logger = logging.getLogger("services.refdata.rpc")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+
+
+async def test_query_spanning_workstation_admin_and_analytics(
+    gateway: str, rpc_log: RpcLog
+) -> None:
     token = ISSUER.mint(roles=("ROLE_ANALYST",), tenant="globex")
     headers = {"Authorization": f"Bearer {token}", "X-Correlation-Id": "corr-gw-1"}
     async with httpx.AsyncClient() as client:
@@ -92,12 +119,16 @@ async def test_query_spanning_workstation_admin_and_analytics(gateway: str) -> N
     body = response.json()
     assert response.status_code == 200, body
     assert "errors" not in body, body
+    assert response.headers["x-correlation-id"] == "corr-gw-1"
     instrument = body["data"]["instrument"]
     assert instrument["symbol"] == "EUR/USD"  # workstation subgraph
     assert {v["id"] for v in instrument["venues"]} == {"RFQ-1", "CLOB-1"}  # admin subgraph
     coverage = body["data"]["coverage"]  # analytics, with symbols filled in by workstation
     assert coverage["total"] == 5
     assert {i["symbol"] for i in coverage["instruments"]} >= {"EUR/USD", "UST 10Y"}
+    # Every subgraph's downstream call ran under the client's correlation id.
+    methods = {m for m, corr in rpc_log.calls if corr == "corr-gw-1"}
+    assert {"BatchGetInstruments", "ListVenues", "ListInstruments"} <= methods, rpc_log.calls
 
 
 async def test_unauthenticated_query_through_gateway_is_a_graphql_error(gateway: str) -> None:
