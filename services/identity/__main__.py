@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -27,6 +30,18 @@ async def prepare() -> IdentityService:
     return svc
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a captured SIGTERM after its own shutdown, which would kill the process
+    before the gRPC server drains; here the signal only asks the server to exit."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+
+
 async def _serve() -> None:
     platform = get_settings()
     configure_logging(platform.log_level, platform.log_json)
@@ -38,8 +53,12 @@ async def _serve() -> None:
         svc.admin, svc.validator, svc.settings.host, svc.settings.admin_grpc_port
     )
     print(f"identity: OIDC on {svc.settings.issuer}, admin gRPC on :{grpc_port}", flush=True)
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, server.request_exit)
     try:
-        await uvicorn.Server(config).serve()
+        await server.serve()
     finally:
         await grpc_server.stop(GRACE_S)
         await svc.db.dispose()
