@@ -24,6 +24,20 @@ def registry(settings: Settings) -> list[ProcessSpec]:
     """Every platform process, in start order. Append your service here."""
     bff_url = f"http://{settings.http_host}:{settings.http_port}/healthz"
     return [
+        ProcessSpec("identity", "services.identity", _identity_health()),
         ProcessSpec("refdata", "services.refdata", f"tcp://{settings.refdata_addr}"),
+        ProcessSpec("marketdata", "services.marketdata", f"tcp://{settings.marketdata_addr}"),
+        ProcessSpec("rfq", "services.rfq", f"tcp://{settings.rfq_addr}"),
+        # Consumers without a port: alive is healthy (the supervisor restarts them on exit).
+        ProcessSpec("execution", "services.execution"),
+        ProcessSpec("lp-bots", "services.lp_bots"),
         ProcessSpec("bff", "bff", bff_url),
     ]
+
+
+def _identity_health() -> str:
+    """The OIDC provider's own /healthz (ORION_IDENTITY_HOST/PORT; it serves its issuer)."""
+    from services.identity.config import IdentitySettings
+
+    identity = IdentitySettings()
+    return f"http://{identity.host}:{identity.port}/healthz"

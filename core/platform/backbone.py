@@ -10,6 +10,7 @@ from core.platform.component import Jobs
 from core.settings import Settings
 from eventbus.bus import EventBus
 from eventbus.factory import create_bus
+from eventbus.known_events import load_all
 from eventbus.relay import OutboxRelay
 from eventbus.topics import ensure_topics
 
@@ -60,6 +61,7 @@ class EventLogComponent:
         self._dlq_consumers = dlq_consumers
 
     async def start(self) -> None:
+        load_all()  # every area's event types, so any component can encode and decode them
         await self.bus.start()
         await ensure_topics(self.bus, self.settings.env, self._dlq_consumers)
 

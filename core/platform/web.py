@@ -27,14 +27,22 @@ class WorkstationFiles(StaticFiles):
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
-            # A client-side route (no file extension) gets the app; a missing file stays 404.
-            if exc.status_code != 404 or "." in Path(path).name:
+            if exc.status_code != 404:
                 raise
-            response = FileResponse(Path(str(self.directory)) / "index.html")
+            response = await self._fallback(path, scope)
         if response.status_code < 400:
             immutable = path.startswith("assets/") and Path(path).name != "index.html"
             response.headers["Cache-Control"] = IMMUTABLE if immutable else NO_CACHE
         return response
+
+    async def _fallback(self, path: str, scope: Scope) -> Response:
+        """A client-side route (no file extension) gets the app. The build links its assets
+        relatively (`./assets/...`), so from a nested route they arrive as `<route>/assets/...`."""
+        if "." not in Path(path).name:
+            return FileResponse(Path(str(self.directory)) / "index.html")
+        if "assets/" in path and not path.startswith("assets/"):
+            return await super().get_response(path[path.index("assets/") :], scope)
+        raise HTTPException(404)
 
 
 def mount_platform(bff: Starlette, identity: Starlette, dist: Path = WEB_DIST) -> bool:
