@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database
+from core.logging import tenant_id_var
 
 APP_ROLE = "orion_app"
 SETTING = "app.tenant_id"
@@ -56,6 +57,11 @@ def require_tenant(tenant_id: str | None) -> str:
     if tenant_id is None or not tenant_id.strip():
         raise MissingTenant("tenant_id is mandatory for every tenant-scoped query")
     return tenant_id
+
+
+def current_tenant() -> str:
+    """The request's tenant (set from gRPC metadata by the service's interceptor), or raise."""
+    return require_tenant(tenant_id_var.get())
 
 
 def _ident(name: str) -> str:
