@@ -181,3 +181,22 @@ async def test_snapshot_reader_reports_unavailable_instead_of_failing() -> None:
     result = await SnapshotReader(DownStore()).read(["FX.EURUSD"])
     assert not result.available
     assert result.reason.startswith("snapshot unavailable")
+
+
+async def test_simulated_feed_sleeps_until_each_quote_is_due_and_stops_on_close() -> None:
+    from services.marketdata.connectors import SimulatedFeed
+    from services.marketdata.domain.instruments import SEEDED_INSTRUMENTS
+    from services.marketdata.domain.simulator import QuoteSimulator
+
+    clock = ManualClock(start_ns=0)
+    feed = SimulatedFeed(QuoteSimulator(0, SEEDED_INSTRUMENTS[:3]), clock)
+    seen: list[int] = []
+    async for quote in feed.quotes():
+        assert isinstance(quote, dict)
+        seen.append(int(quote["ts"]))
+        assert int(quote["ts"]) <= clock.now_ns()
+        if len(seen) == 50:
+            await feed.close()
+    assert len(seen) == 50
+    assert seen == sorted(seen)
+    assert clock.sleeps, "the feed waited on the injected clock"
