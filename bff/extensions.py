@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -24,6 +25,21 @@ from bff.settings import BffLimits
 
 # Root fields reachable without a principal: the gateway's SDL fetch and __typename probes.
 PUBLIC_ROOT_FIELDS = frozenset({"_service", "__typename", "__schema", "__type"})
+# Operation names are client input: bound the label values so metrics cannot be flooded.
+MAX_OPERATION_LABELS = 500
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_seen_names: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    if not name:
+        return "anonymous"
+    if name in _seen_names:
+        return name
+    if _NAME.match(name) and len(_seen_names) < MAX_OPERATION_LABELS:
+        _seen_names.add(name)
+        return name
+    return "other"
 
 
 class OrionOperation(SchemaExtension):
@@ -51,8 +67,8 @@ class OrionOperation(SchemaExtension):
             op_type = "invalid"
         result = ctx.result
         outcome = "error" if (result is None or getattr(result, "errors", None)) else "ok"
-        name = ctx.operation_name or "anonymous"
-        OPERATIONS.labels(subgraph, name[:64], op_type, outcome).inc()
+        name = operation_label(ctx.operation_name)
+        OPERATIONS.labels(subgraph, name, op_type, outcome).inc()
         OPERATION_LATENCY.labels(subgraph, op_type).observe(time.perf_counter() - self._started)
 
     def resolve(

@@ -35,3 +35,20 @@ def test_token_is_read_from_known_connection_params(
     params: dict[str, object], expected: str | None
 ) -> None:
     assert token_from_params(params) == expected
+
+
+def test_operation_names_become_bounded_metric_labels() -> None:
+    from bff import extensions
+
+    saved = set(extensions._seen_names)
+    extensions._seen_names.clear()
+    assert extensions.operation_label(None) == "anonymous"
+    assert extensions.operation_label("Spanning") == "Spanning"
+    assert extensions.operation_label("bad name; drop table") == "other"
+    assert extensions.operation_label("x" * 65) == "other"
+    for i in range(extensions.MAX_OPERATION_LABELS + 10):
+        extensions.operation_label(f"Op{i}")
+    assert len(extensions._seen_names) <= extensions.MAX_OPERATION_LABELS
+    assert extensions.operation_label("BrandNewAfterTheCap") == "other"
+    extensions._seen_names.clear()
+    extensions._seen_names.update(saved)
