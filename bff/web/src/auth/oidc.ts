@@ -187,7 +187,7 @@ export class OidcClient {
     const url = new URL(doc.end_session_endpoint);
     if (idToken) url.searchParams.set('id_token_hint', idToken);
     url.searchParams.set('client_id', this.settings.clientId);
-    url.searchParams.set('post_logout_redirect_uri', new URL(this.settings.redirectUri).origin + '/');
+    url.searchParams.set('post_logout_redirect_uri', this.settings.redirectUri);
     return url.toString();
   }
 

@@ -16,6 +16,38 @@ function err(typename: string, code: string, message: string, correlationId: str
   return { __typename: typename, code, message, correlationId };
 }
 
+/** A morning's worth of finished RFQs and trades so the blotters have rows to look at. */
+function seedHistory(rfqs: Map<string, Rfq>, trades: Map<string, Trade>, market: DemoMarket): void {
+  const picks = ['EURUSD', 'USDJPY', 'UST10Y', 'GBPUSD', 'ESZ6', 'XAUUSD', 'EURGBP', 'BTCUSD'];
+  picks.forEach((instrumentId, i) => {
+    const at = Date.now() - (picks.length - i) * 7 * 60_000;
+    const side = i % 3 === 1 ? 'SELL' : 'BUY';
+    const fx = DEMO_INSTRUMENTS.find((x) => x.id === instrumentId)?.assetClass === 'FX';
+    const quantity = String((i + 1) * (fx ? 1_000_000 : 50));
+    const id = `RFQ-${String(901 + i)}`;
+    const correlationId = uuid();
+    const filled = i % 4 !== 3;
+    const price = ((market.mid(instrumentId) ?? 1) * (1 + (i - 4) * 0.0003)).toFixed(6);
+    const lp = LPS[i % LPS.length] ?? 'Atlas LP';
+    const rfq: Rfq = {
+      id, correlationId, instrumentId, side, quantity, minQuantity: null, allowPartial: false, status: filled ? 'FILLED' : 'EXPIRED',
+      createdAt: iso(at), expiresAt: iso(at + 30_000), statusReason: filled ? `Filled with ${lp}` : 'Expired without an accepted quote',
+      quotes: [], tradeIds: filled ? [`TRD-${String(4901 + i)}`] : [],
+      audit: [{ at: iso(at), event: 'RfqCreated', actor: 'demo.trader', detail: `${side} ${quantity} ${instrumentId}` },
+        { at: iso(at + 2_000), event: filled ? 'QuoteAccepted' : 'RfqExpired', actor: filled ? lp : 'system', detail: null }],
+    };
+    rfqs.set(id, rfq);
+    if (!filled) return;
+    const trade: Trade = {
+      id: `TRD-${String(4901 + i)}`, correlationId, rfqId: id, quoteId: null, instrumentId, side, quantity, price,
+      notional: (Number(quantity) * Number(price)).toFixed(2), currency: DEMO_INSTRUMENTS.find((x) => x.id === instrumentId)?.currency ?? 'USD',
+      lpId: `lp-${(i % LPS.length) + 1}`, lpName: lp, executedAt: iso(at + 2_100), status: 'CONFIRMED',
+      audit: [{ at: iso(at + 2_100), event: 'TradeExecuted', actor: 'system', detail: `${side} ${quantity} @ ${price} with ${lp}` }],
+    };
+    trades.set(trade.id, trade);
+  });
+}
+
 export function createDemoBackend(): Backend {
   const market = new DemoMarket();
   const rfqs = new Map<string, Rfq>();
@@ -41,6 +73,7 @@ export function createDemoBackend(): Backend {
     s.handlers.onSnapshot(market.snapshot(s.ids));
   };
 
+  seedHistory(rfqs, trades, market);
   setTimeout(() => {
     setStatus('connected');
     for (const s of streams) startStream(s);

@@ -10,7 +10,7 @@ import { gridTheme } from './grid';
 type Tab = 'rfqs' | 'trades';
 
 const rfqColumns: ColDef<Rfq>[] = [
-  { headerName: 'Created', field: 'createdAt', width: 92, sort: 'desc', valueFormatter: (p) => formatTime(p.value) },
+  { headerName: 'Created', field: 'createdAt', width: 96, sort: 'desc', valueFormatter: (p) => formatTime(p.value).slice(0, 8), tooltipValueGetter: (p) => p.value },
   { headerName: 'RFQ', field: 'id', width: 90 },
   { headerName: 'Instrument', field: 'instrumentId', width: 88 },
   { headerName: 'Side', field: 'side', width: 58, cellClassRules: { buy: (p) => p.value === 'BUY', sell: (p) => p.value === 'SELL' } },
@@ -22,14 +22,14 @@ const rfqColumns: ColDef<Rfq>[] = [
 ];
 
 const tradeColumns: ColDef<Trade>[] = [
-  { headerName: 'Executed', field: 'executedAt', width: 98, sort: 'desc', valueFormatter: (p) => formatTime(p.value) },
+  { headerName: 'Executed', field: 'executedAt', width: 96, sort: 'desc', valueFormatter: (p) => formatTime(p.value).slice(0, 8), tooltipValueGetter: (p) => p.value },
   { headerName: 'Trade', field: 'id', width: 76 },
   { headerName: 'Instrument', field: 'instrumentId', width: 88 },
   { headerName: 'Side', field: 'side', width: 58, cellClassRules: { buy: (p) => p.value === 'BUY', sell: (p) => p.value === 'SELL' } },
   { headerName: 'Size', field: 'quantity', width: 96, type: 'rightAligned', valueFormatter: (p) => formatQuantity(p.value) },
   { headerName: 'Price', field: 'price', width: 86, type: 'rightAligned', valueFormatter: (p) => formatExactPrice(p.value, '1') },
-  { headerName: 'Notional', field: 'notional', width: 112, type: 'rightAligned', valueFormatter: (p) => formatNotional(1, p.value) },
-  { headerName: 'Ccy', field: 'currency', width: 52 },
+  { headerName: 'Notional', field: 'notional', width: 110, type: 'rightAligned', valueFormatter: (p) => formatNotional(1, p.value) },
+  { headerName: 'Ccy', field: 'currency', width: 52, filter: false },
   { headerName: 'LP', field: 'lpName', width: 90 },
   { headerName: 'RFQ', field: 'rfqId', width: 70, hide: true },
   { headerName: 'Status', field: 'status', width: 90 },

@@ -180,6 +180,7 @@ export function MarketWatch(props: {
           defaultColDef={{ sortable: true, resizable: true, suppressMovable: false }}
           getRowId={(p: GetRowIdParams<GridRow>) => p.data.instrumentId}
           asyncTransactionWaitMillis={50}
+          alwaysShowVerticalScroll
           cellFlashDuration={300}
           cellFadeDuration={0}
           rowSelection={{ mode: 'singleRow', checkboxes: false, enableClickSelection: true }}
