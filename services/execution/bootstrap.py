@@ -9,12 +9,15 @@ from core.settings import Profile, Settings
 from eventbus.bus import EventBus
 from eventbus.consumer import ConsumerRunner, ConsumerSpec
 from eventbus.factory import create_bus
+from eventbus.known_events import load_all
 from eventbus.readmodel import MemoryReadModelStore, ReadModelStore, RedisReadModelStore
 from eventbus.relay import OutboxRelay
 from eventbus.topics import TOPICS, topic_name
 from services.execution.handlers import consumer_spec
 from services.execution.projections import project as project_trade
 
+# Register every event type before anything encodes or decodes one.
+load_all()
 TOPIC_NAMES = ("rfq.lifecycle.v1", "execution.trades.v1")
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import services.execution.event_specs  # noqa: F401  (registers TradeExecuted)
 from eventbus.consumer import ConsumerSpec
 from eventbus.envelope import build_envelope, to_record
 from eventbus.outbox import NOTIFY_CHANNEL, OutboxEvent, encode_headers, shard_of

@@ -8,6 +8,7 @@ from core.db import utc_now
 from core.settings import Profile, Settings
 from eventbus.bus import EventBus
 from eventbus.factory import create_bus
+from eventbus.known_events import load_all
 from eventbus.readmodel import ReadModelStore, RedisReadModelStore
 from eventbus.topics import TOPICS
 from services.lp_bots.bot import LpBot
@@ -15,6 +16,8 @@ from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS, default_lps
 from services.lp_bots.runner import LpBotService
 
+# Register every event type before anything encodes or decodes one.
+load_all()
 TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
 
 

@@ -13,6 +13,7 @@ from core.settings import Profile, Settings
 from eventbus.bus import EventBus
 from eventbus.consumer import ConsumerRunner, ConsumerSpec
 from eventbus.factory import create_bus
+from eventbus.known_events import load_all
 from eventbus.readmodel import MemoryReadModelStore, ReadModelStore, RedisReadModelStore
 from eventbus.relay import OutboxRelay
 from eventbus.topics import TOPICS, topic_name
@@ -28,6 +29,8 @@ from services.rfq.staging import Clock
 from services.rfq.timers import ExpiryTimers
 
 log = logging.getLogger(__name__)
+# Register every event type before anything encodes or decodes one.
+load_all()
 TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
 # Desk-wide defaults until limits come from the admin service.
 DEFAULT_LIMITS = RiskLimits(max_notional=Decimal("50000000"), rfq_rate_per_s=50.0, rfq_burst=100.0)

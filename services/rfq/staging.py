@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import services.rfq.event_specs  # noqa: F401  (registers the payloads staged here)
 from eventbus.envelope import build_envelope, to_record
 from eventbus.outbox import NOTIFY_CHANNEL, OutboxEvent, encode_headers, shard_of
 from services.audit.chain import AuditEntry
