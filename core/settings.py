@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     refdata_addr: str = "127.0.0.1:50061"
     # The market-data snapshot gRPC service (python -m services.marketdata).
     marketdata_addr: str = "127.0.0.1:50062"
+    # Prometheus /metrics of the market-data process on 127.0.0.1 (0 disables).
+    marketdata_metrics_port: int = Field(default=9462, ge=0, le=65535)
     # The RFQ gRPC service (python -m services.rfq).
     rfq_addr: str = "127.0.0.1:50063"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from prometheus_client import start_http_server
+
 from core.logging import configure_logging
 from core.settings import get_settings
 from services.marketdata.bootstrap import MarketDataProcess, RunOptions
@@ -13,6 +15,9 @@ from services.marketdata.bootstrap import MarketDataProcess, RunOptions
 async def serve(options: RunOptions) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    if settings.marketdata_metrics_port:
+        # Ingest counters (ticks in / dropped by reason / late, stale instruments, queue).
+        start_http_server(settings.marketdata_metrics_port, addr="127.0.0.1")
     process = MarketDataProcess(settings, options)
     await process.start()
     print(f"marketdata: source={options.source} grpc={settings.marketdata_addr}", flush=True)
