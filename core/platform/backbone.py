@@ -11,7 +11,9 @@ from core.settings import Settings
 from eventbus.bus import EventBus
 from eventbus.factory import create_bus
 from eventbus.known_events import load_all
+from eventbus.readmodel import ReadModelStore
 from eventbus.relay import OutboxRelay
+from eventbus.replay import read_models, rebuild
 from eventbus.topics import ensure_topics
 
 # Modules whose SQLModel tables the platform database holds; importing one registers its tables
@@ -91,3 +93,29 @@ class RelayComponent:
 
     async def check(self) -> ComponentHealth:
         return self.jobs.health(f"published {self.relay.published_total} rows")
+
+
+class ReadModelsComponent:
+    """Rebuilds the in-process read models (blotters) from the log at boot.
+
+    The memory store starts empty while the projectors' groups resume from their committed
+    offsets, so without this a restart would show only what happened since.
+    """
+
+    name = "read-models"
+
+    def __init__(self, bus: EventBus, store: ReadModelStore, env: str) -> None:
+        self.bus, self.store, self.env = bus, store, env
+        self.rebuilt: dict[str, int] = {}
+
+    async def start(self) -> None:
+        for name, model in read_models().items():
+            result = await rebuild(model, self.bus, self.store, env=self.env)
+            self.rebuilt[name] = result.entries
+
+    async def stop(self) -> None:
+        return None
+
+    async def check(self) -> ComponentHealth:
+        detail = ", ".join(f"{n}: {c} rows" for n, c in self.rebuilt.items()) or "none"
+        return ComponentHealth(self.name, True, f"in memory, rebuilt at boot ({detail})")

@@ -10,7 +10,12 @@ from bff.app import BffConfig, create_app
 from bff.settings import BffLimits
 from bff.streaming.standalone import build as build_streaming
 from core.health import HealthRegistry
-from core.platform.backbone import DatabaseComponent, EventLogComponent, RelayComponent
+from core.platform.backbone import (
+    DatabaseComponent,
+    EventLogComponent,
+    ReadModelsComponent,
+    RelayComponent,
+)
 from core.platform.component import Component, Platform
 from core.platform.identity import IdentityComponent
 from core.platform.market import MarketDataComponent, RefDataComponent
@@ -80,6 +85,7 @@ def compose(settings: Settings, port: int) -> EmbeddedPlatform:
     components: list[Component] = [
         database,
         log,
+        ReadModelsComponent(log.bus, store, settings.env),
         RelayComponent(database.db, log.bus),
         identity,
         refdata,
