@@ -92,9 +92,13 @@ def _producer_proc(
 ) -> None:
     async def main() -> None:
         db = Database.from_url(url, pool_size=load.workers, pg_settings=pg)
+        cpu = time.process_time()
         result = await produce(db, env, load)
+        cpu = time.process_time() - cpu
         await db.dispose()
-        out.put({"events": result.events, "rate": result.rate, "tx": result.transactions})
+        out.put(
+            {"events": result.events, "rate": result.rate, "tx": result.transactions, "cpu_s": cpu}
+        )
         produced.value = result.events
         done.set()
 
@@ -114,11 +118,13 @@ def _relay_proc(url: str, pg: dict[str, str], bootstrap: str, stop_flag: Any, ou
             stop.set()
 
         watcher = asyncio.create_task(watch())
+        cpu = time.process_time()
         published = await relay_until(db, bus, stop)
+        cpu = time.process_time() - cpu
         await watcher
         await bus.stop()
         await db.dispose()
-        out.put({"published": published})
+        out.put({"published": published, "cpu_s": cpu})
 
     asyncio.run(main())
 
@@ -148,16 +154,21 @@ async def kafka_phase(name: str, load: Load, drain_s: float, pg: dict[str, str])
         def finished(applied: int) -> bool:
             return produced_done.is_set() and applied >= produced.value
 
+        busy, cpu = system_busy(), time.process_time()
         result = await consume(
             bus, consumer_db, env, f"bench-{name}", finished, load.duration_s + drain_s
         )
+        cpu, busy = time.process_time() - cpu, system_busy(busy)
         await consumer_db.dispose()
         producer.join(30)
         relay_stop.set()
         relay.join(30)
         prod = out.get(timeout=10)
+        relayed = relay_out.get(timeout=10)
     await bus.stop()
-    return summarise(name, "kafka+postgres", load, prod, result)
+    summary = summarise(name, "kafka+postgres", load, prod, result)
+    cpus = {"producer": prod["cpu_s"], "relay": relayed["cpu_s"], "consumer": cpu}
+    return {**summary, **cpu_report(cpus, prod["events"], busy)}
 
 
 async def embedded_phase(
@@ -184,14 +195,36 @@ async def embedded_phase(
         def finished(applied: int) -> bool:
             return "prod" in state and applied >= state["prod"].events
 
+        busy, cpu = system_busy(), time.process_time()
         result = await consume(bus, db, env, f"bench-{name}", finished, load.duration_s + drain_s)
+        cpu, busy = time.process_time() - cpu, system_busy(busy)
         await prod_task
         stop.set()
         await relay
         await bus.stop()
         await db.dispose()
         p = state["prod"]
-    return summarise(name, "embedded+sqlite", load, {"events": p.events, "rate": p.rate}, result)
+    summary = summarise(name, "embedded+sqlite", load, {"events": p.events, "rate": p.rate}, result)
+    return {**summary, **cpu_report({"one process": cpu}, p.events, busy)}
+
+
+def system_busy(since: tuple[float, float] | None = None) -> Any:
+    """(busy, total) jiffies from /proc/stat; with `since`, the busy fraction in between."""
+    fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    now = (sum(fields) - fields[3] - fields[4], sum(fields))
+    if since is None:
+        return now
+    return (now[0] - since[0]) / max(now[1] - since[1], 1e-9)
+
+
+def cpu_report(cpus: dict[str, float], events: int, busy: float) -> dict[str, Any]:
+    """Python CPU per event (our processes only; Postgres and Kafka come on top)."""
+    total = sum(cpus.values())
+    return {
+        "python_cpu_s": {k: round(v, 2) for k, v in cpus.items()},
+        "python_cpu_us_per_event": round(total / max(events, 1) * 1e6),
+        "machine_busy_pct": round(busy * 100, 1),
+    }
 
 
 def summarise(
