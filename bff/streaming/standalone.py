@@ -12,6 +12,7 @@ from bff.streaming.feed import BusTickFeed, ReaderSnapshotSource
 from bff.streaming.hub import HubConfig, MarketDataHub
 from bff.streaming.metrics import register
 from core.settings import Settings
+from eventbus.bus import EventBus
 from eventbus.factory import create_bus
 from eventbus.readmodel import ReadModelStore
 from services.marketdata.bootstrap import create_store
@@ -25,20 +26,26 @@ def build(
     config: HubConfig | None = None,
     store: ReadModelStore | None = None,
     export_metrics: bool = False,
+    bus: EventBus | None = None,
 ) -> StreamingServer:
+    """`bus`: a started bus owned by the caller (the embedded platform shares its log);
+    without it the server creates, starts and stops its own client for the feed."""
     reader = SnapshotReader(store or create_store(settings))
     hub = MarketDataHub(ReaderSnapshotSource(reader), config)
     if export_metrics:
         register(hub.stats, hub)
-    bus = create_bus(settings, client_id="bff-streaming")
-    feed = BusTickFeed(bus, settings.env, hub)
+    own_bus = bus is None
+    feed_bus = bus or create_bus(settings, client_id="bff-streaming")
+    feed = BusTickFeed(feed_bus, settings.env, hub)
 
     async def run_feed(stop: asyncio.Event) -> None:
-        await bus.start()
+        if own_bus:
+            await feed_bus.start()
         try:
             await feed.run(stop)
         finally:
-            await bus.stop()
+            if own_bus:
+                await feed_bus.stop()
 
     return StreamingServer(hub, bearer_authenticator if auth else allow_all, [run_feed])
 
