@@ -113,7 +113,7 @@ def _wait_ready(settings: Settings, sup: int) -> list[str]:
     """Names of the processes still unhealthy when the deadline passed (empty when all ready)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     pending = [r.name for r in process_rows(settings) if not r.healthy]
-    while pending and time.monotonic() < deadline and procs.is_ours(sup, ("core.supervisor",)):
+    while pending and time.monotonic() < deadline and procs.alive(sup):
         time.sleep(0.5)
         pending = [r.name for r in process_rows(settings) if not r.healthy]
     return pending
@@ -132,6 +132,8 @@ def up() -> int:
     pending = _wait_ready(settings, sup)
     print(format_processes(supervisor_pid(settings), process_rows(settings)), flush=True)
     if pending:
+        if not procs.alive(sup):
+            pending = ["supervisor", *pending]
         for name in pending:
             log = settings.log_dir / f"{name}.log"
             print(f"--- {name} is not healthy; last lines of {log} ---", file=sys.stderr)

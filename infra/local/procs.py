@@ -58,8 +58,13 @@ def owned_pid(pidfile: Path, markers: tuple[str, ...]) -> int | None:
     return pid if pid is not None and is_ours(pid, markers) else None
 
 
-def _alive(pid: int) -> bool:
-    return cmdline(pid) is not None
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (unlike `cmdline`, true even mid-exec)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _reap(pid: int) -> None:
@@ -72,11 +77,11 @@ def wait_gone(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         _reap(pid)
-        if not _alive(pid):
+        if not alive(pid):
             return True
         time.sleep(0.1)
     _reap(pid)
-    return not _alive(pid)
+    return not alive(pid)
 
 
 def terminate(pid: int, timeout_s: float = 20.0, first: signal.Signals = signal.SIGTERM) -> bool:

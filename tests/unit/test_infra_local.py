@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -52,6 +53,17 @@ def test_a_live_pid_is_ours_only_when_its_cmdline_has_every_marker() -> None:
         assert procs.terminate(child.pid, timeout_s=5)
     assert not procs.is_ours(child.pid, ("marker-xyz",))
     assert not procs.is_ours(None, ("marker-xyz",))
+
+
+def test_alive_is_false_for_zombies_and_missing_pids() -> None:
+    assert procs.alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while procs.alive(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # exited but not reaped yet: a zombie
+    assert not procs.alive(child.pid)
+    child.wait()
+    assert not procs.alive(child.pid)
 
 
 def test_terminate_escalates_to_sigkill_when_sigterm_is_ignored() -> None:
