@@ -16,7 +16,7 @@ from eventbus.bus import OutgoingRecord
 from eventbus.consumer import ConsumerRunner, ConsumerSpec
 from eventbus.envelope import to_record
 from eventbus.kafka import KafkaBus
-from eventbus.readmodel import ReadModelStore, RedisReadModelStore
+from eventbus.readmodel import ReadModelStore, RedisReadModelStore, pointer_key
 from eventbus.topics import TOPICS, topic_name
 from load.eventbus.harness import (
     PROBE_TOPIC,
@@ -117,3 +117,41 @@ async def test_redis_read_model_applies_only_newer_sequences(
     finally:
         await store.drop(model, await store.active_generation(model))
         await store.close()
+
+
+async def test_rebuild_from_kafka_into_redis_matches_the_live_model_and_swaps(
+    env_bus: tuple[str, KafkaBus], redis_url: str
+) -> None:
+    from eventbus.readmodel import checksum
+    from eventbus.replay import RebuildableReadModel, rebuild
+
+    env, bus = env_bus
+    model = f"rm_test_{uuid.uuid4().hex[:8]}"
+
+    async def project(envelope: Envelope, payload: Any, store: ReadModelStore) -> None:
+        await store.apply(model, payload.probe_id, envelope.entity.sequence, b"%d" % payload.seq)
+
+    store = RedisReadModelStore(Redis.from_url(redis_url))
+    try:
+        await bus.publish_batch(probe_records(env, 200, keys=7))
+        spec = ConsumerSpec("rm-live", [topic_name(PROBE_TOPIC, env)], projector=project)
+        live = ConsumerRunner(spec, bus, env=env, store=store)
+
+        async def all_seen() -> bool:
+            return live.applied >= 200
+
+        await run_until(live, all_seen)
+        live_sum = checksum(await store.entries(model))
+        rebuildable = RebuildableReadModel(model, [PROBE_TOPIC], project)
+        result = await rebuild(rebuildable, bus, store, env=env)
+        assert result.events == 200
+        assert result.entries == 7
+        assert result.checksum == live_sum
+        assert await store.active_generation(model) == result.generation
+        assert await store.entries(model, result.replaced) == {}
+    finally:
+        await store.drop(model, await store.active_generation(model))
+        await store.close()
+        cleanup = Redis.from_url(redis_url)
+        await cleanup.delete(pointer_key(model))
+        await cleanup.aclose()
