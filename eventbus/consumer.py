@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, String, bindparam, text
@@ -21,9 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database, UtcDateTime, utc_now
 from eventbus import metrics
-from eventbus.bus import ConsumedRecord, ConsumerConfig, EventBus, TopicPartition
+from eventbus.bus import ConsumedRecord, Consumer, ConsumerConfig, EventBus, TopicPartition
 from eventbus.dlq import REPLAY_FOR_HEADER, DeadLetterSink, Failure
 from eventbus.envelope import DecodedEvent, decode
+from eventbus.errors import CommitFailed
 from eventbus.readmodel import ReadModelStore
 from eventbus.retry import RetryPolicy, Sleep, default_sleep, is_retryable
 from orion.common.v1.envelope_pb2 import Envelope
@@ -124,9 +125,17 @@ class ConsumerRunner:
                 records = await consumer.poll(timeout_ms=poll_timeout_ms)
                 if records:
                     await self.process_batch(records)
-                    await consumer.commit(next_offsets(records))
+                    await self._commit(consumer, records)
         finally:
             await consumer.stop()
+
+    async def _commit(self, consumer: Consumer, records: Sequence[ConsumedRecord]) -> None:
+        try:
+            await consumer.commit(next_offsets(records))
+        except CommitFailed:
+            # A rebalance moved the partition: its new owner re-reads these records and
+            # processed_events turns them into no-ops.
+            log.warning("offset commit refused after a rebalance; records will be redelivered")
 
     async def process_batch(self, records: Sequence[ConsumedRecord]) -> None:
         """Apply every record once (in order), dead-lettering poison; then offsets may commit."""
@@ -263,3 +272,14 @@ def describe(runners: Mapping[str, ConsumerRunner]) -> dict[str, dict[str, int]]
         name: {"applied": r.applied, "duplicates": r.duplicates, "dead": r.dead_lettered}
         for name, r in runners.items()
     }
+
+
+async def prune_processed(db: Database, older_than: timedelta, clock: Clock = utc_now) -> int:
+    """Delete processed_events rows older than the longest redelivery window (topic retention);
+    returns how many went. Run it from a periodic job, never shorter than the retention."""
+    stmt = text("DELETE FROM processed_events WHERE processed_at < :cutoff").bindparams(
+        bindparam("cutoff", type_=UtcDateTime)
+    )
+    async with db.engine.begin() as conn:
+        result = await conn.execute(stmt, {"cutoff": clock() - older_than})
+    return int(getattr(result, "rowcount", 0) or 0)

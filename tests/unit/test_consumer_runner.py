@@ -254,3 +254,23 @@ async def test_runner_consumes_from_the_log_and_commits_after_the_effect(
     await task2
     assert again.applied == 0
     assert again.duplicates == 0
+
+
+async def test_pruning_removes_only_processed_rows_older_than_the_window(
+    db: Database, bus: EmbeddedBus
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from eventbus.consumer import prune_processed
+
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = ConsumerSpec(CONSUMER, ["test.ops.probes.v1"], handler=record_effect)
+    await ConsumerRunner(spec, bus, env="test", db=db, clock=lambda: old).process_batch(
+        [consumed(1), consumed(2)]
+    )
+    await runner(db, bus).process_batch([consumed(3)])
+    removed = await prune_processed(db, timedelta(days=30))
+    assert removed == 2
+    async with db.sessions() as session:
+        left = (await session.exec(select(ProcessedEvent.event_id))).all()
+    assert len(left) == 1
