@@ -32,6 +32,7 @@ from services.lp_bots.profiles import default_lps, static_mids
 from services.lp_bots.runner import LpBotService
 from services.rfq.commands import AcceptQuote, Caller, CreateRfq
 from services.rfq.consumers import consumer_spec as rfq_consumer
+from services.rfq.errors import RfqError
 from services.rfq.events import RfqState, Side
 from services.rfq.handlers import RfqDeps, accept_quote, create_rfq, get_rfq
 from services.rfq.risk import RateLimiter, RiskLimits
@@ -56,33 +57,37 @@ async def _wait(deps: RfqDeps, tenant: str, rfq_id: str, done: str, timeout_s: f
         rfq = await get_rfq(deps, tenant, rfq_id)
         if (done == "quotes" and len(rfq.quotes) >= 5) or rfq.state is RfqState.TRADED:
             return True
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # polling the DB is load too: keep it modest
     return False
 
 
-async def one_rfq(deps: RfqDeps, legs: Legs, i: int) -> None:
-    caller = Caller("t-load", f"user-{i % 10}", f"load-{uuid.uuid4().hex[:12]}")
+async def one_rfq(deps: RfqDeps, legs: Legs, i: int, tenants: int) -> None:
+    tenant = f"t-load-{i % tenants}"
+    caller = Caller(tenant, f"user-{i % 10}", f"load-{uuid.uuid4().hex[:12]}")
     t0 = time.perf_counter()
     cmd = CreateRfq(
         uuid.uuid4().hex, "FX.EURUSD", Side.BUY, Decimal(1_000_000), timedelta(seconds=20)
     )
     rfq = await create_rfq(deps, caller, cmd)
     t1 = time.perf_counter()
-    if not await _wait(deps, "t-load", rfq.rfq_id, "quotes", 15):
+    if not await _wait(deps, tenant, rfq.rfq_id, "quotes", 15):
         legs.failed += 1
         return
     t2 = time.perf_counter()
-    rfq = await get_rfq(deps, "t-load", rfq.rfq_id)
+    rfq = await get_rfq(deps, tenant, rfq.rfq_id)
     ranked = rfq.ranked(utc_now())
     if not ranked:  # every quote lapsed before we got to it
         legs.failed += 1
         return
     best = ranked[0].quote
-    await accept_quote(
-        deps, caller, AcceptQuote(uuid.uuid4().hex, rfq.rfq_id, best.quote_id, rfq.version)
-    )
+    try:
+        accept = AcceptQuote(uuid.uuid4().hex, rfq.rfq_id, best.quote_id, rfq.version)
+        await accept_quote(deps, caller, accept)
+    except RfqError:  # the quote lapsed or the book moved: a lost RFQ, counted
+        legs.failed += 1
+        return
     t3 = time.perf_counter()
-    if not await _wait(deps, "t-load", rfq.rfq_id, "traded", 15):
+    if not await _wait(deps, tenant, rfq.rfq_id, "traded", 15):
         legs.failed += 1
         return
     t4 = time.perf_counter()
@@ -114,7 +119,7 @@ def report(legs: Legs, elapsed: float, count: int) -> str:
     return "\n".join(lines)
 
 
-async def run(count: int, concurrency: int) -> str:
+async def run(count: int, concurrency: int, tenants: int = 1) -> str:
     settings = Settings(profile=Profile.REAL)
     env = f"lc{uuid.uuid4().hex[:8]}"
     bus = KafkaBus(settings.effective_kafka_bootstrap(), client_id=f"loadcheck-{env}")
@@ -155,7 +160,7 @@ async def run(count: int, concurrency: int) -> str:
 
     async def bounded(i: int) -> None:
         async with gate:
-            await one_rfq(deps, legs, i)
+            await one_rfq(deps, legs, i, tenants)
 
     started = time.perf_counter()
     try:
@@ -173,8 +178,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
+    # Each tenant has its own audit chain (and chain lock): spread load to measure that cost.
+    parser.add_argument("--tenants", type=int, default=1)
     args = parser.parse_args()
-    print(asyncio.run(run(args.count, args.concurrency)))
+    print(asyncio.run(run(args.count, args.concurrency, args.tenants)))
 
 
 if __name__ == "__main__":
