@@ -13,10 +13,13 @@ from infra.local.layout import Layout
 
 
 class Ownership(StrEnum):
-    """Who runs the server: this ORION_HOME's own instance, or an existing one given by URL."""
+    """Who runs the server: this ORION_HOME, a URL override, or something else on our port."""
 
     OURS = "ours"
     EXTERNAL = "external"
+    # A healthy server on our port that this home did not start (e.g. the shared instance of
+    # another checkout): used as is, never stopped.
+    FOREIGN = "foreign"
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,22 @@ class LocalServer(ABC):
         except Exception:  # a probe that raises just means "not ready"
             return False
 
+    @property
+    def port(self) -> int:
+        return int(self.endpoint().rsplit(":", 1)[1])
+
+    def foreign(self) -> bool:
+        """Not ours, yet our port answers the server's own protocol."""
+        return self.pid() is None and procs.port_open(self.port) and self.safe_probe()
+
     def status(self) -> ServerStatus:
         owner = Ownership.EXTERNAL if self.external else Ownership.OURS
         pid = None if self.external else self.pid()
         if not self.external and pid is None:
+            if self.foreign():
+                return ServerStatus(
+                    self.name, self.endpoint(), None, True, Ownership.FOREIGN, "not started here"
+                )
             return ServerStatus(self.name, self.endpoint(), None, False, owner, "not running")
         healthy = self.safe_probe()
         detail = "" if healthy else "not answering"

@@ -43,13 +43,23 @@ def _home_lock(settings: Settings) -> Iterator[None]:
 
 
 def _needs_start(server: LocalServer) -> bool:
-    return not server.external and not (server.pid() is not None and server.safe_probe())
+    if server.external:
+        return False
+    if server.pid() is not None:
+        return not server.safe_probe()
+    if server.foreign():
+        print(
+            f"{server.name}: {server.endpoint()} is served by a process this home did not start;"
+            " using it",
+            flush=True,
+        )
+        return False
+    return True
 
 
 def _launch(server: LocalServer) -> None:
-    port = int(server.endpoint().rsplit(":", 1)[1])
-    if server.pid() is None and procs.port_open(port):
-        raise server.failure(f"port {port} is already in use by a process that is not ours")
+    if server.pid() is None and procs.port_open(server.port):
+        raise server.failure(f"port {server.port} is already in use by a process that is not ours")
     print(f"starting {server.name} on {server.endpoint()} ...", flush=True)
     server.launch()
 

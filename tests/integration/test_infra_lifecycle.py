@@ -116,6 +116,18 @@ def test_up_twice_then_down_leaves_nothing_and_status_tells_the_truth(home: Home
         )
         assert reuse.returncode == 0, reuse.stdout + reuse.stderr
         assert [int(row[1]) for row in _rows(_orion(env, "status").stdout).values()] == pids
+
+        # Another home on the same ports (a second checkout) uses these servers, never stops them.
+        other = tempfile.mkdtemp(prefix="orion-lifecycle-other-")
+        try:
+            other_env = {**env, "ORION_HOME": other}
+            assert _orion(other_env, "up").returncode == 0
+            rows = _rows(_orion(other_env, "status").stdout)
+            assert all(row[1:4] == ["-", "yes", "foreign"] for row in rows.values()), rows
+            assert _orion(other_env, "down").returncode == 0
+        finally:
+            shutil.rmtree(other, ignore_errors=True)
+        assert [int(row[1]) for row in _rows(_orion(env, "status").stdout).values()] == pids
     finally:
         down = _orion(env, "down")
     assert down.returncode == 0, down.stdout + down.stderr
