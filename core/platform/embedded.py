@@ -8,8 +8,9 @@ from starlette.applications import Starlette
 
 from bff.app import BffConfig, create_app
 from bff.settings import BffLimits
+from bff.streaming.app import StreamingServer
 from bff.streaming.standalone import build as build_streaming
-from core.health import HealthRegistry
+from core.health import ComponentHealth, HealthCheck, HealthRegistry
 from core.platform.backbone import (
     DatabaseComponent,
     EventLogComponent,
@@ -50,16 +51,30 @@ class EmbeddedPlatform:
         Returns the app and whether the built workstation is served at `/`.
         """
         tracing = self.settings.otel_exporter != "none"
+        streaming = build_streaming(self.settings, store=self.store)
+        self.health.register("streaming", _streaming_check(streaming))
         config = BffConfig(
             refdata_addr=self.refdata.addr,
             limits=BffLimits.for_settings(self.settings),
             validator=self.identity.svc.validator,
             embedded_refdata=False,
             tracing=tracing,
-            streaming=build_streaming(self.settings, store=self.store),
+            streaming=streaming,
         )
         app = create_app(self.health, config)
         return app, mount_platform(app, self.identity.app)
+
+
+def _streaming_check(streaming: StreamingServer) -> HealthCheck:
+    """The BFF's market-data hub: fed by the log, serving /graphql/stream sessions."""
+
+    async def check() -> ComponentHealth:
+        stats = streaming.hub.stats
+        sessions = len(streaming.hub.queue_depths())
+        detail = f"{stats.ticks_in} ticks in, {sessions} sessions, {stats.deliveries} deliveries"
+        return ComponentHealth("streaming", True, detail)
+
+    return check
 
 
 def _dlq_consumers(env: str) -> list[str]:

@@ -44,6 +44,8 @@ COMPONENTS = {
     "rfq",
     "execution",
     "lp-bots",
+    "read-models",
+    "streaming",
 }
 
 
