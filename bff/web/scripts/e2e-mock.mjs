@@ -78,6 +78,13 @@ try {
   if (lines.length !== 2 || !lines[1].includes(correlationId) || !lines[0].includes('Correlation id')) throw new Error(`CSV unexpected:\n${csv}`);
   step(`CSV export: header + 1 trade row carrying ${correlationId}`);
 
+  await page.selectOption('[data-testid="rfq-ticket"] label:has-text("Expiry") select', '15');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForSelector('[data-testid="rfq-live"] .badge.status-quoted', { timeout: 5_000 });
+  await page.waitForSelector('[role="status"]:has-text("RFQ expired with no trade")', { timeout: 25_000 });
+  if (await page.locator('[data-testid="accept-best"]').isEnabled()) throw new Error('accept still enabled after expiry');
+  step('an RFQ left alone expires: shown plainly, nothing can be accepted');
+
   await fetch(`${base}__drop`, { method: 'POST' });
   await page.waitForSelector('[data-status="reconnecting"]', { timeout: 5_000 });
   await page.waitForSelector('[data-status="connected"]', { timeout: 15_000 });

@@ -74,6 +74,14 @@ function createRfq({ input }) {
     audit(rfq, 'QuoteReceived', lp);
     push(rfq);
   }, 200 + n * 150));
+  setTimeout(() => {
+    if (rfq.status !== 'OPEN' && rfq.status !== 'QUOTED') return;
+    rfq.status = 'EXPIRED';
+    rfq.statusReason = 'Expired without an accepted quote';
+    for (const q of rfq.quotes) if (q.status === 'ACTIVE') q.status = 'EXPIRED';
+    audit(rfq, 'RfqExpired', null);
+    push(rfq);
+  }, input.expirySeconds * 1000);
   push(rfq);
   return rfq;
 }
