@@ -68,7 +68,9 @@ async def _wait_snapshot(process: MarketDataProcess, ids: list[str], timeout: fl
 async def _messages(client: GqlWs, count: int) -> list[dict[str, Any]]:
     out = []
     for _ in range(count):
-        message = await client.recv(timeout=10)
+        # Generous: the BFF's fresh consumer group needs a Kafka rebalance before ticks flow,
+        # which takes seconds on a loaded machine.
+        message = await client.recv(timeout=30)
         assert message["type"] == "next", message
         out.append(message["payload"]["data"]["marketData"])
     return out
