@@ -9,10 +9,9 @@ Check = Callable[[], int]
 
 def freshness_checks() -> list[tuple[str, Check]]:
     """Each area that generates a checked-in artefact adds its freshness check here."""
-    from eventbus.catalog import check_fresh as events_catalog_fresh
-
     from bff.sdl import check_breaking as graphql_breaking
     from bff.sdl import check_fresh as graphql_fresh
+    from eventbus.catalog import check_fresh as events_catalog_fresh
 
     return [
         ("event catalogue is fresh", events_catalog_fresh),

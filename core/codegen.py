@@ -37,7 +37,12 @@ def generate(out_dir: Path) -> None:
         f"--mypy_grpc_out={out_dir}",
         *files,
     ]
-    subprocess.run(cmd, check=True, env=env, cwd=PROTO_ROOT)
+    # mypy-protobuf announces every file it writes on stderr; show protoc's output only on failure.
+    result = subprocess.run(
+        cmd, env=env, cwd=PROTO_ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"protoc failed:\n{result.stdout}{result.stderr}")
     for directory in [p for p in out_dir.rglob("*") if p.is_dir()]:
         (directory / "__init__.py").touch()
     (out_dir / "orion" / "py.typed").touch()
