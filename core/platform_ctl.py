@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from core.processes import ProcessSpec, registry
+from core.processes import ProcessSpec, registry, selected
 from core.settings import REPO_ROOT, Profile, Settings
 from infra.local import manager, procs
 
@@ -71,7 +71,7 @@ def _child_pid(settings: Settings, spec: ProcessSpec) -> int | None:
 def process_rows(settings: Settings) -> list[ProcessRow]:
     state = _state(settings)
     rows = []
-    for spec in registry(settings):
+    for spec in selected(settings):
         pid = _child_pid(settings, spec)
         healthy = pid is not None and check_health(spec.health)
         restarts = int(state.get(spec.name, {}).get("restarts") or 0)
@@ -122,6 +122,11 @@ def _wait_ready(settings: Settings, sup: int) -> list[str]:
 def up() -> int:
     """Servers first, then the supervisor (detached); returns once every process is healthy."""
     settings = real_settings()
+    try:
+        selected(settings)
+    except ValueError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return 2
     if (code := manager.up(settings)) != 0:
         return code
     sup = supervisor_pid(settings)

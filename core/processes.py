@@ -41,3 +41,15 @@ def _identity_health() -> str:
 
     identity = IdentitySettings()
     return f"http://{identity.host}:{identity.port}/healthz"
+
+
+def selected(settings: Settings) -> list[ProcessSpec]:
+    """The registry, narrowed to `settings.processes` (ORION_PROCESSES) when that is set."""
+    specs = registry(settings)
+    wanted = [name.strip() for name in settings.processes.split(",") if name.strip()]
+    if not wanted:
+        return specs
+    unknown = sorted(set(wanted) - {spec.name for spec in specs})
+    if unknown:
+        raise ValueError(f"ORION_PROCESSES names unknown processes: {', '.join(unknown)}")
+    return [spec for spec in specs if spec.name in wanted]

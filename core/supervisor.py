@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from core.processes import ProcessSpec, registry
+from core.processes import ProcessSpec, selected
 from core.settings import REPO_ROOT, Settings
 
 PR_SET_PDEATHSIG = 1
@@ -156,7 +156,7 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    supervisor = Supervisor(registry(settings), settings.run_dir, settings.log_dir)
+    supervisor = Supervisor(selected(settings), settings.run_dir, settings.log_dir)
     print(f"supervising {[c.spec.name for c in supervisor.children]}", flush=True)
     while not stopping:
         supervisor.tick()

@@ -58,6 +58,8 @@ def home() -> Iterator[Home]:
         "ORION_HOME": str(path),
         "ORION_HTTP_PORT": str(ports["http"]),
         "ORION_REFDATA_ADDR": f"127.0.0.1:{ports['refdata']}",
+        # Two processes are enough to prove supervision, and they get private ports.
+        "ORION_PROCESSES": "refdata,bff",
     }
     yield Home(path, ports, env)
     subprocess.run([str(ORION), "down"], env=env, capture_output=True, timeout=120, check=False)

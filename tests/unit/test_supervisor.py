@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.platform_ctl import ProcessRow, check_health, format_processes
-from core.processes import ProcessSpec, registry
+from core.processes import ProcessSpec, registry, selected
 from core.settings import Settings
 from core.supervisor import Backoff, Supervisor
 
@@ -129,3 +129,11 @@ def test_process_table_lists_the_supervisor_then_each_process() -> None:
         ["supervisor", "7", "yes", "-"],
         ["bff", "-", "no", "3"],
     ]
+
+
+def test_orion_processes_narrows_the_registry_and_refuses_unknown_names(tmp_path: Path) -> None:
+    assert selected(Settings(home=tmp_path)) == registry(Settings(home=tmp_path))
+    narrowed = selected(Settings(home=tmp_path, processes="bff, refdata"))
+    assert [spec.name for spec in narrowed] == ["refdata", "bff"]  # registry order is kept
+    with pytest.raises(ValueError, match="nope"):
+        selected(Settings(home=tmp_path, processes="bff,nope"))
