@@ -122,3 +122,35 @@ async def test_consumer_killed_mid_transaction_resumes_without_loss_or_duplicate
     async with db.sessions() as session:
         distinct = func.count(func.distinct(ProbeEffect.event_id))
         assert (await session.exec(select(distinct))).one() == 300
+
+
+async def test_consumer_sigkilled_at_an_arbitrary_moment_loses_and_doubles_nothing(
+    db: Database, env_bus: tuple[str, KafkaBus], kafka_bootstrap: str
+) -> None:
+    import os
+    import signal
+
+    env, bus = env_bus
+    records = [to_record(probe_envelope(f"p-{s % 6}", s), env=env) for s in range(1, 3001)]
+    await bus.publish_batch(records)
+    group = "sigkill-consumer-check"
+    worker = subprocess.Popen(
+        [sys.executable, str(WORKER), "consumer", url_of(db), kafka_bootstrap, env, group, "0"],
+        cwd=REPO,
+        env={"PYTHONPATH": f"{REPO}:{REPO / 'gen/python'}", "PATH": "/usr/bin:/bin"},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while await effect_count(db) < 200 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        os.kill(worker.pid, signal.SIGKILL)  # wherever it is: mid-batch, mid-commit, idle
+    finally:
+        worker.wait(30)
+    killed_at = await effect_count(db)
+    assert 200 <= killed_at < 3000
+    spec = ConsumerSpec(group, [topic_name(PROBE_TOPIC, env)], handler=record_effect)
+    await drain_consumer(ConsumerRunner(spec, bus, env=env, db=db), db, 3000)
+    assert await effect_count(db) == 3000
+    async with db.sessions() as session:
+        distinct = func.count(func.distinct(ProbeEffect.event_id))
+        assert (await session.exec(select(distinct))).one() == 3000
