@@ -213,6 +213,10 @@ const server = createServer(async (req, res) => {
     const { query, variables } = JSON.parse(await readBody(req));
     return json(res, 200, await graphql({ schema, source: query, variableValues: variables, rootValue: root }));
   }
+  if (url.pathname === '/ui-config.json') {
+    // What the BFF would serve next to index.html: where the issuer is, without a rebuild.
+    return json(res, 200, { oidcIssuer: issuer, oidcClientId: 'orion-workstation' });
+  }
   if (url.pathname === '/__drop' && req.method === 'POST') {
     for (const client of wss.clients) client.terminate();
     return json(res, 200, { dropped: true });

@@ -4,23 +4,26 @@ import { createRoot } from 'react-dom/client';
 import { App, LoginScreen } from './App';
 import type { Backend } from './api/backend';
 import type { AuthView } from './auth/authView';
-import { readConfig } from './config';
+import { readConfig, withRuntimeConfig } from './config';
 import { registerGridModules } from './ui/grid';
 import './ui/theme.css';
 
 registerGridModules();
-const config = readConfig();
+const buildConfig = readConfig();
 const root = createRoot(document.getElementById('root')!);
 
 function render(backend: Backend, auth: AuthView): void {
-  root.render(<StrictMode><App backend={backend} auth={auth} staleAfterMs={config.staleAfterMs} /></StrictMode>);
+  root.render(<StrictMode><App backend={backend} auth={auth} staleAfterMs={buildConfig.staleAfterMs} /></StrictMode>);
 }
 
 async function bootLive(): Promise<void> {
+  const config = await withRuntimeConfig(buildConfig);
   const [{ OidcClient }, { ConnectionManager }, { GraphqlHttpClient }, { graphqlWsFactory }, { createLiveBackend }] = await Promise.all([
     import('./auth/oidc'), import('./api/connection'), import('./api/http'), import('./api/wsClient'), import('./api/liveBackend'),
   ]);
-  const oidc = new OidcClient({ issuer: config.oidcIssuer, clientId: config.oidcClientId, redirectUri: config.redirectUri, storage: sessionStorage });
+  const oidc = new OidcClient({
+    issuer: config.oidcIssuer, clientId: config.oidcClientId, scope: config.oidcScope, redirectUri: config.redirectUri, storage: sessionStorage,
+  });
   const login = () => void oidc.beginLogin(window.location.pathname).then((url) => window.location.assign(url), (e: Error) => showLogin(`Cannot start the login (identity provider at ${config.oidcIssuer}): ${e.message}`));
   const showLogin = (error: string | null) => root.render(<LoginScreen onLogin={login} error={error} />);
 

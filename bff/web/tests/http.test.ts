@@ -42,3 +42,25 @@ describe('GraphqlHttpClient', () => {
     expect((error as GraphqlRequestError).code).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('runtime config (ui-config.json)', () => {
+  const base = Object.freeze({
+    graphqlHttpUrl: 'http://h/graphql/workstation', graphqlWsUrl: 'ws://h/graphql/workstation', oidcIssuer: 'http://h/identity',
+    oidcClientId: 'orion-workstation', oidcScope: 'openid', redirectUri: 'http://h/', staleAfterMs: 5000,
+  });
+
+  it('overlays known string keys from the server', async () => {
+    const { withRuntimeConfig } = await import('../src/config');
+    const cfg = await withRuntimeConfig(base, async () => Response.json({ oidcIssuer: 'http://127.0.0.1:8001', staleAfterMs: 1, evil: 'x' }));
+    expect(cfg.oidcIssuer).toBe('http://127.0.0.1:8001');
+    expect(cfg.staleAfterMs).toBe(5000);
+    expect('evil' in cfg).toBe(false);
+  });
+
+  it('keeps the build defaults when there is no file (SPA fallback answers HTML)', async () => {
+    const { withRuntimeConfig } = await import('../src/config');
+    const html = new Response('<!doctype html>', { headers: { 'content-type': 'text/html' } });
+    expect(await withRuntimeConfig(base, async () => html)).toBe(base);
+    expect(await withRuntimeConfig(base, async () => { throw new TypeError('offline'); })).toBe(base);
+  });
+});
