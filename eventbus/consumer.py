@@ -118,6 +118,9 @@ class ConsumerRunner:
             start_from=self.spec.start_from,
             max_batch=self.spec.max_batch,
         )
+        # Its DLQ exists before the first poison record needs it (the embedded log refuses
+        # unknown topics; Kafka may not auto-create them).
+        await self._bus.ensure_topics([self.dlq.spec])
         consumer = self._bus.consumer(config)
         await consumer.start()
         try:

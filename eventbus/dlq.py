@@ -21,7 +21,7 @@ from eventbus.bus import (
 )
 from eventbus.envelope import parse_envelope
 from eventbus.errors import NonRetryableError
-from eventbus.topics import dlq_topic
+from eventbus.topics import dlq_spec, dlq_topic
 from orion.ops.v1.dead_letter_pb2 import DeadLetter, OriginalRecord, RecordHeader
 
 # A re-delivered record carries this header; every other consumer group of the topic skips it,
@@ -95,6 +95,7 @@ class DeadLetterSink:
         self._consumer = consumer
         self._version = version
         self.topic = dlq_topic(consumer, env)
+        self.spec = dlq_spec(consumer, env)
 
     async def send(self, record: ConsumedRecord, failure: Failure) -> DeadLetter:
         letter = build_dead_letter(record, failure, consumer=self._consumer, version=self._version)
@@ -112,6 +113,9 @@ async def read_dead_letters(
     config = ConsumerConfig(
         group_id=f"orion-dlq-reader-{uuid.uuid4().hex[:12]}", topics=[dlq_topic(consumer, env)]
     )
+    # A consumer that never failed may have no DLQ topic yet: create it (idempotent) and read
+    # nothing, rather than fail.
+    await bus.ensure_topics([dlq_spec(consumer, env)])
     reader = bus.consumer(config)
     await reader.start()
     letters: list[DeadLetter] = []
