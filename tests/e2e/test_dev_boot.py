@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import grpc
 import httpx
 import orjson
 import pytest
@@ -285,11 +286,34 @@ async def _poll(client: pb_grpc.RfqServiceAsyncStub, rfq_id: str, done: Any) -> 
             await asyncio.sleep(0.1)
 
 
-async def test_an_rfq_gets_lp_quotes_and_trades_inside_the_one_process(booted: Booted) -> None:
-    # The workstation subgraph has no RFQ fields yet, so this drives the RFQ service through
-    # the generated stub, exactly as the BFF will; quotes come from the in-process LP bots.
+async def _accept_firm_quote(
+    client: pb_grpc.RfqServiceAsyncStub, quoted: rfq_pb2.Rfq, meta: tuple[tuple[str, str], ...]
+) -> rfq_pb2.Quote:
+    """Accept a quote without last look; a quote arriving meanwhile bumps the version, so a
+    conflict re-reads and tries again (as the workstation does)."""
+    for _ in range(10):
+        firm = next(q for q in quoted.quotes if not q.last_look)
+        accept = pb.AcceptQuoteRequest(
+            idempotency_key=f"a-{uuid.uuid4().hex}",
+            rfq_id=quoted.rfq_id,
+            quote_id=firm.quote_id,
+            expected_version=quoted.version,
+        )
+        try:
+            await client.AcceptQuote(accept, metadata=meta)
+            return firm
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is not grpc.StatusCode.ABORTED:
+                raise
+        request = pb.GetRfqRequest(rfq_id=quoted.rfq_id)
+        quoted = (await client.GetRfq(request, metadata=meta)).rfq
+    raise AssertionError(f"RFQ {quoted.rfq_id}: acceptance kept conflicting")
+
+
+async def rfq_trades(rfq_addr: str) -> rfq_pb2.Rfq:
+    """Create an RFQ, wait for LP quotes, accept a firm one, wait for the trade."""
     meta = (("x-tenant-id", "acme"), ("x-user-id", "u-acme-trader"), ("x-correlation-id", "e2e"))
-    async with aio.insecure_channel(booted.rfq_addr) as channel:
+    async with aio.insecure_channel(rfq_addr) as channel:
         client = pb_grpc.RfqServiceStub(channel)
         create = pb.CreateRfqRequest(
             idempotency_key=f"e2e-{uuid.uuid4().hex}",
@@ -300,17 +324,17 @@ async def test_an_rfq_gets_lp_quotes_and_trades_inside_the_one_process(booted: B
         )
         rfq = (await client.CreateRfq(create, metadata=meta)).rfq
         quoted = await _poll(client, rfq.rfq_id, lambda r: len(r.quotes) >= 3)
-        firm = next(q for q in quoted.quotes if not q.last_look)
-        accept = pb.AcceptQuoteRequest(
-            idempotency_key=f"a-{uuid.uuid4().hex}",
-            rfq_id=rfq.rfq_id,
-            quote_id=firm.quote_id,
-            expected_version=quoted.version,
-        )
-        await client.AcceptQuote(accept, metadata=meta)
+        firm = await _accept_firm_quote(client, quoted, meta)
         traded = await _poll(client, rfq.rfq_id, lambda r: r.state == rfq_pb2.RFQ_STATE_TRADED)
-    assert traded.trade_id
     assert traded.accepted_quote_id == firm.quote_id
+    return traded
+
+
+async def test_an_rfq_gets_lp_quotes_and_trades_inside_the_one_process(booted: Booted) -> None:
+    # The workstation subgraph has no RFQ fields yet, so this drives the RFQ service through
+    # the generated stub, exactly as the BFF will; quotes come from the in-process LP bots.
+    traded = await rfq_trades(booted.rfq_addr)
+    assert traded.trade_id
 
 
 def test_orion_dev_stops_cleanly_on_sigterm(

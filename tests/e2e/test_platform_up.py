@@ -1,0 +1,106 @@
+"""`orion up` runs the real profile as a user does: every registered process supervised and
+healthy on Kafka, PostgreSQL and Redis; a token opens GraphQL; an RFQ trades across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.db import create_database, drop_database
+from tests.e2e.test_dev_boot import _free_port, rfq_trades
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+UP_TIMEOUT_S = 240.0  # ~30-90 s on the shared 2-core box: seven Python processes start at once
+
+
+def _orion(
+    env: dict[str, str], *args: str, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli.entry", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _stop_supervisor(home: Path) -> None:
+    """Stop exactly the supervisor this test started (it stops its children); never `down`."""
+    pidfile = home / "run" / "supervisor.pid"
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text().split()[0])
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def real_platform(
+    tmp_path: Path, kafka_bootstrap: str, database_url: str, redis_url: str
+) -> Iterator[dict[str, str]]:
+    """Own home, env (topics, groups), database and ports; the shared servers stay untouched."""
+    db_name = f"orion_up_{uuid.uuid4().hex[:8]}"
+    db_url = asyncio.run(create_database(database_url, db_name))
+    identity_port = _free_port()
+    env = {
+        **os.environ,
+        "ORION_PROFILE": "real",
+        "ORION_HOME": str(tmp_path / "home"),
+        "ORION_ENV": f"up{uuid.uuid4().hex[:8]}",
+        "ORION_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "ORION_DATABASE_URL": db_url,
+        "ORION_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/11",
+        "ORION_HTTP_PORT": str(_free_port()),
+        "ORION_REFDATA_ADDR": f"127.0.0.1:{_free_port()}",
+        "ORION_MARKETDATA_ADDR": f"127.0.0.1:{_free_port()}",
+        "ORION_MARKETDATA_METRICS_PORT": "0",
+        "ORION_RFQ_ADDR": f"127.0.0.1:{_free_port()}",
+        "ORION_IDENTITY_PORT": str(identity_port),
+        "ORION_IDENTITY_ADMIN_GRPC_PORT": str(_free_port()),
+        "ORION_IDENTITY_ISSUER": f"http://127.0.0.1:{identity_port}",
+        "ORION_AUTH_ISSUER": f"http://127.0.0.1:{identity_port}",
+    }
+    try:
+        yield env
+    finally:
+        _stop_supervisor(tmp_path / "home")
+        asyncio.run(drop_database(database_url, db_name))
+
+
+def test_orion_up_runs_every_process_and_trades(real_platform: dict[str, str]) -> None:
+    env = real_platform
+    up = _orion(env, "up", timeout=UP_TIMEOUT_S)
+    assert up.returncode == 0, up.stdout + up.stderr
+    ps = _orion(env, "ps")
+    assert ps.returncode == 0, ps.stdout
+    for name in ("identity", "refdata", "marketdata", "rfq", "execution", "lp-bots", "bff"):
+        assert name in ps.stdout
+    token = _orion(env, "token", "--tenant", "acme", "--user", "trader@acme")
+    assert token.returncode == 0, token.stderr
+    base = f"http://127.0.0.1:{env['ORION_HTTP_PORT']}"
+    response = httpx.post(
+        f"{base}/graphql/workstation",
+        json={"query": "{ me { tenantId } instruments { id } }"},
+        headers={"authorization": f"Bearer {token.stdout.strip()}"},
+        timeout=10.0,
+    )
+    assert response.json()["data"]["me"] == {"tenantId": "acme"}, response.text
+    traded = asyncio.run(rfq_trades(env["ORION_RFQ_ADDR"]))
+    assert traded.trade_id
