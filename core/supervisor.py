@@ -15,6 +15,7 @@ from types import FrameType
 
 from core.processes import ProcessSpec, selected
 from core.settings import REPO_ROOT, Settings
+from infra.local.procs import rotate
 
 PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 10.0
@@ -59,6 +60,7 @@ Spawner = Callable[[ProcessSpec, Path], "subprocess.Popen[bytes]"]
 
 
 def spawn(spec: ProcessSpec, log_path: Path) -> subprocess.Popen[bytes]:
+    rotate(log_path)
     with log_path.open("ab") as log:
         log.write(f"\n=== orion supervisor: starting {spec.name} ===\n".encode())
         log.flush()

@@ -194,6 +194,7 @@ class KafkaServer(LocalServer):
         self.write_config()
         self.format_storage(libs)
         cmd = self._java(libs, "kafka.Kafka", str(self.properties), extra=self._cds_opts())
+        procs.rotate(self.log_path)
         with self.log_path.open("ab") as log:
             log.write(b"\n=== orion: starting kafka ===\n")
             log.flush()

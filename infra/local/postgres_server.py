@@ -14,7 +14,7 @@ from string import Template
 
 import asyncpg  # type: ignore[import-untyped]
 
-from infra.local import packages
+from infra.local import packages, procs
 from infra.local.base import LocalServer
 from infra.local.layout import ASSETS
 
@@ -147,6 +147,7 @@ class PostgresServer(LocalServer):
         bindir = self.bindir()
         self._initdb(bindir)
         self._configure()
+        procs.rotate(self.log_path)
         self.log_path.touch()
         _chown_to_runner(self.log_path)
         done = self._run(

@@ -109,3 +109,10 @@ def log_tail(path: Path, lines: int = 40) -> str:
     except OSError:
         return f"(no log at {path})"
     return "\n".join(text.splitlines()[-lines:])
+
+
+def rotate(log: Path, max_bytes: int = 64 * 1024 * 1024) -> None:
+    """Before a (re)start: move a log past `max_bytes` to `<name>.1` (one generation kept)."""
+    with contextlib.suppress(OSError):
+        if log.stat().st_size > max_bytes:
+            log.replace(log.with_name(log.name + ".1"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from string import Template
 from urllib.parse import urlparse
 
-from infra.local import packages
+from infra.local import packages, procs
 from infra.local.base import LocalServer
 from infra.local.layout import ASSETS
 
@@ -55,6 +55,7 @@ class RedisServer(LocalServer):
         binary = packages.locate(find_redis_server, "redis-server")
         data = self.layout.data("redis")
         data.mkdir(parents=True, exist_ok=True)
+        procs.rotate(self.log_path)
         conf = self.layout.conf_dir / "redis.conf"
         template = Template((ASSETS / "redis" / "redis.conf.template").read_text())
         conf.write_text(

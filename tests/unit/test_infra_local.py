@@ -87,6 +87,18 @@ def test_log_tail_returns_the_last_lines_or_says_there_is_no_log(tmp_path: Path)
     assert "no log" in procs.log_tail(tmp_path / "missing.log")
 
 
+def test_a_log_past_its_limit_is_rotated_once_before_a_start(tmp_path: Path) -> None:
+    log = tmp_path / "kafka.log"
+    procs.rotate(log, max_bytes=10)  # no log yet: nothing to do
+    log.write_text("small")
+    procs.rotate(log, max_bytes=10)
+    assert log.read_text() == "small"
+    log.write_text("x" * 11)
+    procs.rotate(log, max_bytes=10)
+    assert not log.exists()
+    assert (tmp_path / "kafka.log.1").read_text() == "x" * 11
+
+
 def test_kafka_config_binds_loopback_on_the_configured_ports(tmp_path: Path) -> None:
     layout = _layout(tmp_path)
     layout.ensure_dirs()
