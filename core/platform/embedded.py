@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from starlette.applications import Starlette
 
 from bff.app import BffConfig, create_app
-from bff.settings import BffLimits
 from bff.streaming.app import StreamingServer
 from bff.streaming.standalone import build as build_streaming
 from core.health import ComponentHealth, HealthCheck, HealthRegistry
@@ -34,6 +34,11 @@ from eventbus.readmodel import MemoryReadModelStore
 from services.marketdata.snapshot import PROJECTOR_NAME
 
 
+class Addressed(Protocol):
+    @property
+    def addr(self) -> str: ...
+
+
 @dataclass
 class EmbeddedPlatform:
     """Everything `orion dev` runs: components first, then the HTTP app built on their ports."""
@@ -43,7 +48,12 @@ class EmbeddedPlatform:
     health: HealthRegistry
     store: MemoryReadModelStore
     identity: IdentityComponent
-    refdata: RefDataComponent
+    # Settings field naming a gRPC address -> the component serving it (its port may fall back).
+    servers: dict[str, Addressed] = field(default_factory=dict)
+
+    @property
+    def bound_addrs(self) -> dict[str, str]:
+        return {name: server.addr for name, server in self.servers.items()}
 
     def build_app(self) -> tuple[Starlette, bool]:
         """The BFF app with /identity and the UI; call after `platform.start()` bound the ports.
@@ -53,11 +63,12 @@ class EmbeddedPlatform:
         tracing = self.settings.otel_exporter != "none"
         streaming = build_streaming(self.settings, store=self.store)
         self.health.register("streaming", _streaming_check(streaming))
-        config = BffConfig(
-            refdata_addr=self.refdata.addr,
-            limits=BffLimits.for_settings(self.settings),
+        # The BFF reads its downstream addresses from the settings: hand it the bound ones.
+        bound = self.settings.model_copy(update=self.bound_addrs)
+        config = replace(
+            BffConfig.from_settings(bound),
             validator=self.identity.svc.validator,
-            embedded_refdata=False,
+            embedded_refdata=False,  # refdata runs as a component, with the platform's log
             tracing=tracing,
             streaming=streaming,
         )
@@ -97,6 +108,8 @@ def compose(settings: Settings, port: int) -> EmbeddedPlatform:
     log = EventLogComponent(settings, _dlq_consumers(settings.env))
     identity = IdentityComponent(settings, database.db, origin)
     refdata = RefDataComponent(settings, log.bus, settings.otel_exporter != "none")
+    marketdata = MarketDataComponent(settings, store)
+    rfq = RfqComponent(settings, database.db, log.bus, store)
     components: list[Component] = [
         database,
         log,
@@ -104,12 +117,17 @@ def compose(settings: Settings, port: int) -> EmbeddedPlatform:
         RelayComponent(database.db, log.bus),
         identity,
         refdata,
-        MarketDataComponent(settings, store),
-        RfqComponent(settings, database.db, log.bus, store),
+        marketdata,
+        rfq,
         ExecutionComponent(settings, database.db, log.bus, store),
         LpBotsComponent(settings, log.bus, store),
     ]
     platform = Platform(components)
     health = HealthRegistry()
     platform.register_health(health)
-    return EmbeddedPlatform(settings, platform, health, store, identity, refdata)
+    servers: dict[str, Addressed] = {
+        "refdata_addr": refdata,
+        "marketdata_addr": marketdata,
+        "rfq_addr": rfq,
+    }
+    return EmbeddedPlatform(settings, platform, health, store, identity, servers)
