@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uuid_utils
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from eventbus.bus import ConsumerConfig
 from eventbus.envelope import decode
 from eventbus.errors import NonRetryableError
@@ -21,12 +21,14 @@ from services.marketdata.replay.recorder import Recorder
 from services.marketdata.replay.store import LocalDirectoryStore
 
 
-async def record_live(out: Path, seconds: float, max_ticks: int) -> int:
+async def record_live(
+    out: Path, seconds: float, max_ticks: int, settings: Settings | None = None
+) -> int:
     """Record from the end of the log for `seconds` (or `max_ticks`); returns ticks written.
 
     `out` should be absolute (the CLI resolves it).
     """
-    settings = get_settings()
+    settings = settings or get_settings()
     bus = create_bus(settings, client_id="marketdata-recorder")
     await bus.start()
     recorder = Recorder(max_ticks=max_ticks)
