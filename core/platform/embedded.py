@@ -31,6 +31,7 @@ from core.platform.trading import (
 from core.platform.web import mount_platform
 from core.settings import Settings
 from eventbus.readmodel import MemoryReadModelStore
+from services.identity.seed import WORKSTATION_CLIENT
 from services.marketdata.snapshot import PROJECTOR_NAME
 
 
@@ -73,7 +74,12 @@ class EmbeddedPlatform:
             streaming=streaming,
         )
         app = create_app(self.health, config)
-        return app, mount_platform(app, self.identity.app)
+        ui = {
+            "oidcIssuer": self.identity.config.issuer,
+            "oidcClientId": WORKSTATION_CLIENT,
+            "oidcScope": "openid profile offline_access orion",
+        }
+        return app, mount_platform(app, self.identity.app, ui)
 
 
 def _streaming_check(streaming: StreamingServer) -> HealthCheck:

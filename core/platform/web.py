@@ -6,8 +6,9 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.responses import FileResponse, Response
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -45,7 +46,19 @@ class WorkstationFiles(StaticFiles):
         raise HTTPException(404)
 
 
-def mount_platform(bff: Starlette, identity: Starlette, dist: Path = WEB_DIST) -> bool:
+def ui_config_route(config: dict[str, str]) -> Route:
+    """`/ui-config.json`, read by the page at start-up (bff/web/src/config.ts): the issuer and
+    client this platform really runs, whatever the bundle was built with."""
+
+    async def ui_config(_: Request) -> JSONResponse:
+        return JSONResponse(config, headers={"Cache-Control": NO_CACHE})
+
+    return Route("/ui-config.json", ui_config)
+
+
+def mount_platform(
+    bff: Starlette, identity: Starlette, ui_config: dict[str, str], dist: Path = WEB_DIST
+) -> bool:
     """Add /identity and, when the UI was built, `/` to the BFF's routes (last: BFF paths win).
 
     Returns whether the workstation is served (no build yet: the API still works).
@@ -53,5 +66,6 @@ def mount_platform(bff: Starlette, identity: Starlette, dist: Path = WEB_DIST) -
     bff.router.routes.append(Mount("/identity", app=identity))
     served = (dist / "index.html").is_file()
     if served:
+        bff.router.routes.append(ui_config_route(ui_config))
         bff.router.routes.append(Mount("/", app=WorkstationFiles(directory=dist), name="web"))
     return served

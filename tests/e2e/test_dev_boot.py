@@ -247,6 +247,11 @@ def test_the_workstation_is_served_with_cache_headers(booted: Booted) -> None:
     assert "immutable" in cached.headers["cache-control"]
     discovery = httpx.get(f"{booted.base}/identity/.well-known/openid-configuration", timeout=5.0)
     assert discovery.json()["issuer"] == f"{booted.base}/identity"
+    ui = httpx.get(f"{booted.base}/ui-config.json", timeout=5.0).json()
+    assert ui["oidcIssuer"] == f"{booted.base}/identity"
+    nested = httpx.get(f"{booted.base}/auth/callback", timeout=5.0)
+    assert nested.status_code == 200
+    assert nested.text == index.text  # client-side routes get the app
 
 
 async def test_market_data_ticks_reach_a_subscriber(booted: Booted) -> None:
