@@ -96,6 +96,8 @@ export function MarketWatch(props: {
   const resetRows = () => {
     const api = apiRef.current;
     if (!api) return;
+    // Apply queued updates to the old rows first, or they would arrive for rows that no longer exist.
+    api.flushAsyncTransactions();
     known.current = new Set(watched);
     api.setGridOption('rowData', watched.map((id) => toGridRow(store.getRow(id) ?? emptyRow(id))));
   };
