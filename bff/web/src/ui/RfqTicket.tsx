@@ -173,7 +173,7 @@ export function RfqTicket(props: {
         </div>
         <label>Size<input ref={qtyInput} inputMode="decimal" value={quantity} onChange={(e) => setQuantity(e.target.value.replace(/[^0-9.]/g, ''))} data-testid="ticket-size" title="Alt+T" /></label>
         <label>Expiry
-          <select value={expiry} onChange={(e) => setExpiry(Number(e.target.value))}>{EXPIRIES.map((s) => <option key={s} value={s}>{formatTimeRemaining(s * 1000)}</option>)}</select>
+          <select value={expiry} onChange={(e) => setExpiry(Number(e.target.value))}>{EXPIRIES.map((s) => <option key={s} value={s}>{s < 60 ? `${s} s` : `${s / 60} min`}</option>)}</select>
         </label>
         <label>Min size<input inputMode="decimal" placeholder="optional" value={minQuantity} onChange={(e) => setMinQuantity(e.target.value.replace(/[^0-9.]/g, ''))} /></label>
         <label className="check"><input type="checkbox" checked={allowPartial} onChange={(e) => setAllowPartial(e.target.checked)} />Partial fills allowed</label>
