@@ -11,6 +11,7 @@ from bff.app import BffConfig, create_app
 from bff.streaming.app import StreamingServer
 from bff.streaming.standalone import build as build_streaming
 from core.health import ComponentHealth, HealthCheck, HealthRegistry
+from core.platform.audit import AuditComponent
 from core.platform.backbone import (
     DatabaseComponent,
     EventLogComponent,
@@ -119,6 +120,7 @@ def compose(settings: Settings, port: int) -> EmbeddedPlatform:
     components: list[Component] = [
         database,
         log,
+        AuditComponent(database.db),
         ReadModelsComponent(log.bus, store, settings.env),
         RelayComponent(database.db, log.bus),
         identity,

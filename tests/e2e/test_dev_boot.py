@@ -47,6 +47,7 @@ COMPONENTS = {
     "lp-bots",
     "read-models",
     "streaming",
+    "audit",
 }
 
 
