@@ -13,5 +13,7 @@ describe('trader-readable errors', () => {
   it('falls back to the server message for unknown codes and explains network failures', () => {
     expect(explainUnknown(new GraphqlRequestError('Venue closed', 'VENUE_CLOSED')).detail).toBe('Venue closed');
     expect(explainUnknown(new TypeError('Failed to fetch')).title).toBe('Cannot reach Orion');
+    expect(explainUnknown(new GraphqlRequestError('x', 'FORBIDDEN')).title).toBe('Not permitted');
+    expect(explainUnknown(new GraphqlRequestError('masked', 'INTERNAL', 'err-7')).correlationId).toBe('err-7');
   });
 });

@@ -35,6 +35,20 @@ describe('GraphqlHttpClient', () => {
     expect([calls, renewals]).toEqual([2, 1]);
   });
 
+  it('renews once when the BFF answers a GraphQL UNAUTHENTICATED error', async () => {
+    let calls = 0;
+    let renewals = 0;
+    const client = new GraphqlHttpClient({
+      url: '/g', getAccessToken: async () => `t${renewals}`,
+      onUnauthorized: async () => { renewals += 1; return true; },
+      fetcher: async () => (++calls === 1
+        ? Response.json({ data: null, errors: [{ message: 'token expired', extensions: { code: 'UNAUTHENTICATED' } }] })
+        : Response.json({ data: { ok: true } })),
+    });
+    await expect(client.request('q')).resolves.toEqual({ ok: true });
+    expect([calls, renewals]).toEqual([2, 1]);
+  });
+
   it('reports UNAUTHENTICATED when renewal is impossible', async () => {
     const client = new GraphqlHttpClient({ url: '/g', getAccessToken: async () => null, fetcher: async () => new Response('', { status: 401 }) });
     const error = await client.request('q').catch((e: unknown) => e);

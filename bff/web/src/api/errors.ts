@@ -41,6 +41,18 @@ const MESSAGES: Record<string, Omit<TraderMessage, 'code' | 'correlationId'>> = 
     action: 'Ask your administrator for the entitlement.',
     severity: 'error',
   },
+  FORBIDDEN: {
+    title: 'Not permitted',
+    detail: 'Your role does not allow this action.',
+    action: 'Ask your administrator if you need it.',
+    severity: 'error',
+  },
+  INTERNAL: {
+    title: 'Server error',
+    detail: 'Orion could not complete the request. It has been logged.',
+    action: 'Try again; quote the reference to support if it persists.',
+    severity: 'error',
+  },
   LIMIT_BREACHED: {
     title: 'Risk limit reached',
     detail: 'This request would exceed a notional or rate limit set for you or your desk.',

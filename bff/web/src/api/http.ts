@@ -13,7 +13,17 @@ export interface GraphqlHttpClientOptions {
 
 interface GraphqlErrorShape {
   message?: string;
-  extensions?: { code?: string; correlationId?: string };
+  extensions?: { code?: string; correlationId?: string; errorId?: string };
+}
+
+type Body<T> = { data?: T; errors?: GraphqlErrorShape[] } | null;
+
+async function readBody<T>(response: Response): Promise<Body<T>> {
+  return (await response.json().catch(() => null)) as Body<T>;
+}
+
+function isUnauthenticated(response: Response, body: Body<unknown>): boolean {
+  return response.status === 401 || body?.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
 }
 
 export class GraphqlHttpClient {
@@ -25,18 +35,20 @@ export class GraphqlHttpClient {
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     let response = await this.send(query, variables);
-    if (response.status === 401 && this.options.onUnauthorized && (await this.options.onUnauthorized())) {
+    let body = await readBody<T>(response);
+    // The BFF answers an expired token with HTTP 401 or a GraphQL error coded UNAUTHENTICATED.
+    if (isUnauthenticated(response, body) && this.options.onUnauthorized && (await this.options.onUnauthorized())) {
       response = await this.send(query, variables);
+      body = await readBody<T>(response);
     }
     if (response.status === 401) throw new GraphqlRequestError('Not logged in', 'UNAUTHENTICATED');
-    const body = (await response.json().catch(() => null)) as { data?: T; errors?: GraphqlErrorShape[] } | null;
     if (!body) throw new GraphqlRequestError(`HTTP ${response.status}`, `HTTP_${response.status}`);
     const first = body.errors?.[0];
     if (first) {
       throw new GraphqlRequestError(
         first.message ?? 'GraphQL error',
         first.extensions?.code ?? 'GRAPHQL_ERROR',
-        first.extensions?.correlationId ?? null,
+        first.extensions?.correlationId ?? first.extensions?.errorId ?? null,
       );
     }
     if (!body.data) throw new GraphqlRequestError('Empty response', 'EMPTY_RESPONSE');
