@@ -49,8 +49,12 @@ async function bootLive(): Promise<void> {
   const ws = new ConnectionManager({ createClient: graphqlWsFactory(config.graphqlWsUrl), getAccessToken, onUnauthorized: renew, backoff: { jitter: 0.2 } });
   ws.start();
   const claims = oidc.getSession()?.claims ?? {};
+  const { ME } = await import('./api/operations');
+  // The header shows who the BFF thinks we are (user and tenant), falling back to token claims.
+  const me = await http.request<import('./api/operations').MeResult>(ME).then((r) => r.me, () => null);
+  const fallback = String(claims.name ?? claims.preferred_username ?? claims.sub ?? 'trader');
   render(createLiveBackend(http, ws), {
-    userName: String(claims.name ?? claims.preferred_username ?? claims.sub ?? 'trader'),
+    userName: me ? `${me.username ?? me.user.id} · ${me.tenantId}` : fallback,
     login,
     logout: () => void oidc.logout().then((url) => { ws.stop(); if (url) window.location.assign(url); else showLogin(null); }),
   });
