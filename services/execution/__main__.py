@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
-from core.logging import configure_logging
-from core.settings import get_settings
+from core.service_main import run
 from services.execution.bootstrap import ExecutionProcess
 
 
-async def _serve() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    process = ExecutionProcess(settings)
-    await process.start()
-    print("execution service consuming QuoteAccepted", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await process.stop()
-
-
 def main() -> None:
-    asyncio.run(_serve())
+    run(ExecutionProcess, lambda _process, _started: "execution service consuming QuoteAccepted")
 
 
 if __name__ == "__main__":

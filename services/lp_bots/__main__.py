@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
-from core.logging import configure_logging
-from core.settings import get_settings
+from core.service_main import run
 from services.lp_bots.bootstrap import LpBotsProcess
 
 
-async def _serve() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    process = LpBotsProcess(settings)
-    await process.start()
-    print(f"lp bots quoting: {', '.join(process.service.bots)}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await process.stop()
+def _banner(process: LpBotsProcess, _started: object) -> str:
+    return f"lp bots quoting: {', '.join(process.service.bots)}"
 
 
 def main() -> None:
-    asyncio.run(_serve())
+    run(LpBotsProcess, _banner)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from core.logging import configure_logging
+from core.service_main import wait_for_stop_signal
 from core.settings import get_settings
 from core.tracing import configure_tracing
 from eventbus.factory import create_bus
@@ -26,11 +26,7 @@ async def _serve() -> None:
     await bus.ensure_topics([declared(TOPIC).spec(settings.env)])
     server, bound = await start_server(host, int(port), bus=bus, env=settings.env)
     print(f"refdata gRPC on {host}:{bound}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await wait_for_stop_signal()
     await server.stop(GRACE_S)
     await bus.stop()
 

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
-from core.logging import configure_logging
-from core.settings import get_settings
+from core.service_main import run
 from services.rfq.bootstrap import RfqProcess
 
 
-async def _serve() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    process = RfqProcess(settings)
-    port = await process.start()
-    print(f"rfq gRPC on {process.host}:{port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await process.stop()
+def _banner(process: RfqProcess, port: object) -> str:
+    return f"rfq gRPC on {process.host}:{port}"
 
 
 def main() -> None:
-    asyncio.run(_serve())
+    run(RfqProcess, _banner)
 
 
 if __name__ == "__main__":
