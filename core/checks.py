@@ -85,11 +85,24 @@ def run_lint() -> int:
     return 0
 
 
+def run_web_suite() -> int:
+    """The workstation UI: type check, vitest, build, then its browser run in headless Chromium."""
+    from core import webui
+
+    for name, step in (("web check", webui.check), ("web browser e2e", webui.browser_e2e)):
+        if step() != 0:
+            print(f"{name} failed", flush=True)
+            return 1
+    return 0
+
+
 def run_full_suite(lint_first: bool, pytest_args: list[str]) -> int:
-    """Lint, start the real servers, run every test tier against them, stop the servers."""
+    """Lint, test the UI, start the real servers, run every test tier against them, stop them."""
     from infra.local import manager
 
     if lint_first and run_lint() != 0:
+        return 1
+    if not pytest_args and run_web_suite() != 0:
         return 1
     status = manager.up()
     if status != 0:
