@@ -26,6 +26,7 @@ from bff.view import SubgraphView
 from core.health import ComponentHealth, HealthRegistry
 from core.settings import Profile, Settings, get_settings
 from core.tracing import configure_tracing
+from eventbus.readmodel import ReadModelStore, RedisReadModelStore
 
 
 class Streaming(Protocol):
@@ -47,14 +48,22 @@ class BffConfig:
     tracing: bool = True
     # Mounts the hub's own socket (/graphql/stream) and runs its feed in this app's lifespan.
     streaming: Streaming | None = None
+    # The RFQ service (createRfq, acceptQuote, rfqs...); None: those fields answer "unavailable".
+    rfq_addr: str | None = None
+    # Trade blotter read model: a store the host shares (embedded profile), else a Redis URL.
+    read_models: ReadModelStore | None = None
+    read_models_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BffConfig:
+        embedded = settings.profile is Profile.EMBEDDED
         return cls(
             refdata_addr=settings.refdata_addr,
             limits=BffLimits.for_settings(settings),
-            embedded_refdata=settings.profile is Profile.EMBEDDED,
+            embedded_refdata=embedded,
             tracing=settings.otel_exporter != "none",
+            rfq_addr=settings.rfq_addr,
+            read_models_url=None if embedded else settings.effective_redis_url(),
         )
 
 
@@ -64,6 +73,7 @@ class _Holder:
 
     current: Downstreams | None = None
     embedded_server: Any = None
+    redis_store: RedisReadModelStore | None = None
 
 
 def _health_routes(health: HealthRegistry) -> list[BaseRoute]:
@@ -96,6 +106,14 @@ def _register_downstream_health(health: HealthRegistry, downstreams: Downstreams
     health.register("refdata", refdata)
 
 
+def _read_models(cfg: BffConfig, holder: _Holder) -> ReadModelStore | None:
+    """The host's store, or a Redis store (connects lazily) the shutdown closes."""
+    if cfg.read_models is not None or cfg.read_models_url is None:
+        return cfg.read_models
+    holder.redis_store = RedisReadModelStore.from_url(cfg.read_models_url)
+    return holder.redis_store
+
+
 async def _start_embedded_refdata(holder: _Holder, tracing: bool) -> str:
     from services.refdata.server import start_server
 
@@ -109,6 +127,8 @@ async def _shutdown(cfg: BffConfig, holder: _Holder, sessions: SessionRegistry) 
     await sessions.drain(cfg.limits.drain_timeout_s)
     if holder.current is not None:
         await holder.current.close()
+    if holder.redis_store is not None:
+        await holder.redis_store.close()
     if holder.embedded_server is not None:
         await holder.embedded_server.stop(1.0)
 
@@ -128,7 +148,13 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
         policy = CallPolicy(timeout_s=cfg.limits.grpc_timeout_s)
         holder.current = Downstreams.connect(
             DownstreamConfig(
-                addr, policy, cfg.limits.breaker_failures, cfg.limits.breaker_reset_s, cfg.tracing
+                addr,
+                policy,
+                cfg.limits.breaker_failures,
+                cfg.limits.breaker_reset_s,
+                cfg.tracing,
+                rfq_addr=cfg.rfq_addr,
+                read_models=_read_models(cfg, holder),
             )
         )
         _register_downstream_health(health, holder.current)

@@ -88,6 +88,16 @@ POLICIES: dict[str, Policy] = {
     "workstation:Query.instrument": authenticated("entitlement-filtered: NotEntitled result"),
     "workstation:Query.instruments": authenticated("entitlement-filtered list"),
     "workstation:Subscription.heartbeat": authenticated("session liveness"),
+    "workstation:Query.marketSnapshot": needs(_P.VIEW_PRICES, "every desk role sees prices"),
+    "workstation:Subscription.marketData": needs(_P.VIEW_PRICES, "every desk role sees prices"),
+    "workstation:Mutation.createRfq": needs(_P.SEND_RFQ, "traders; entitlement + pre-trade"),
+    "workstation:Mutation.acceptQuote": needs(_P.ACCEPT_QUOTE, "traders; own tenant's RFQs"),
+    "workstation:Mutation.cancelRfq": needs(_P.SEND_RFQ, "traders; own tenant's RFQs"),
+    "workstation:Subscription.rfqUpdates": needs(_P.SEND_RFQ, "live quotes: trader-facing"),
+    "workstation:Query.rfq": needs(_P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"),
+    "workstation:Query.rfqs": needs(_P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"),
+    "workstation:Query.trades": needs(_P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"),
+    "workstation:Query.trade": needs(_P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"),
     "admin:Query.venues": needs(_P.MANAGE_REFDATA),
     "admin:Query.tenant": authenticated("the caller's own tenant only"),
     "admin:Mutation.upsertInstrument": needs(_P.MANAGE_REFDATA),
@@ -115,6 +125,13 @@ def enforce(subgraph: str, root: str, field: str, principal: Principal | None) -
         raise MissingPermission(f"missing permission {policy.permission}")
 
 
+def enforce_subscription(info: Any) -> None:
+    """Call first in a subscription generator: PolicyGuard runs when an event is resolved, which
+    is after the generator already started (and may have called a downstream)."""
+    ctx = info.context
+    enforce(getattr(ctx, "subgraph", ""), "Subscription", info.field_name, ctx.principal)
+
+
 class PolicyGuard(SchemaExtension):
     """Checks root fields against POLICIES before their resolver runs.
 
@@ -136,4 +153,13 @@ class PolicyGuard(SchemaExtension):
         return _next(root, info, *args, **kwargs)
 
 
-__all__ = ["POLICIES", "Access", "AuthError", "Decision", "Policy", "PolicyGuard", "enforce"]
+__all__ = [
+    "POLICIES",
+    "Access",
+    "AuthError",
+    "Decision",
+    "Policy",
+    "PolicyGuard",
+    "enforce",
+    "enforce_subscription",
+]

@@ -9,6 +9,9 @@ from grpc import aio
 from bff.grpc.breaker import CircuitBreaker
 from bff.grpc.calls import CallPolicy, Downstream
 from bff.grpc.refdata import RefDataClient
+from bff.grpc.rfq import RfqClient
+from bff.grpc.rfq_trades import TradeBlotter
+from eventbus.readmodel import ReadModelStore
 
 _CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", 30_000),
@@ -25,6 +28,10 @@ class DownstreamConfig:
     breaker_failures: int = 5
     breaker_reset_s: float = 5.0
     tracing: bool = True
+    # The RFQ service; None leaves the RFQ fields answering "unavailable".
+    rfq_addr: str | None = None
+    # Where the trade blotter read model lives (Redis or the embedded in-process store).
+    read_models: ReadModelStore | None = None
 
 
 def _channel(addr: str, tracing: bool) -> aio.Channel:
@@ -36,20 +43,30 @@ def _channel(addr: str, tracing: bool) -> aio.Channel:
     return aio.insecure_channel(addr, options=_CHANNEL_OPTIONS, interceptors=interceptors)
 
 
+def _downstream(name: str, addr: str, config: DownstreamConfig) -> Downstream:
+    breaker = CircuitBreaker(name, config.breaker_failures, config.breaker_reset_s)
+    return Downstream(name, _channel(addr, config.tracing), config.policy, breaker)
+
+
 @dataclass
 class Downstreams:
     """Every downstream client of this process; `close` closes every channel once."""
 
     refdata: RefDataClient
+    rfq: RfqClient | None = None
+    trades: TradeBlotter | None = None
 
     @classmethod
     def connect(cls, config: DownstreamConfig) -> Downstreams:
-        breaker = CircuitBreaker("refdata", config.breaker_failures, config.breaker_reset_s)
-        channel = _channel(config.refdata_addr, config.tracing)
-        return cls(refdata=RefDataClient(Downstream("refdata", channel, config.policy, breaker)))
+        return cls(
+            refdata=RefDataClient(_downstream("refdata", config.refdata_addr, config)),
+            rfq=RfqClient(_downstream("rfq", config.rfq_addr, config)) if config.rfq_addr else None,
+            trades=TradeBlotter(config.read_models) if config.read_models is not None else None,
+        )
 
     def all(self) -> list[Downstream]:
-        return [self.refdata.downstream]
+        extra = [self.rfq.downstream] if self.rfq is not None else []
+        return [self.refdata.downstream, *extra]
 
     async def close(self) -> None:
         for downstream in self.all():

@@ -1,4 +1,4 @@
-"""Workstation subgraph: instruments, the caller's profile, session stream; entity types."""
+"""Workstation subgraph: instruments, profile, market data, RFQ to trade, session stream."""
 
 from __future__ import annotations
 
@@ -8,30 +8,52 @@ from bff.extensions import extensions_for
 from bff.schema_base import SubgraphSchema
 from bff.settings import BffLimits
 from bff.workstation.instruments.queries import InstrumentQueries
+from bff.workstation.marketdata.resolvers import MarketDataQueries, MarketDataSubscriptions
 from bff.workstation.me.queries import MeQueries
 from bff.workstation.orders.types import Order
-from bff.workstation.rfq.types import Rfq
+from bff.workstation.rfq.mutations import RfqMutations
+from bff.workstation.rfq.queries import RfqQueries
+from bff.workstation.rfq.subscriptions import RfqSubscriptions
+from bff.workstation.rfq.types import (
+    InvalidInput,
+    LimitBreached,
+    QuoteExpired,
+    Rfq,
+    RfqNotFound,
+    RfqNotOpen,
+    VersionConflict,
+)
 from bff.workstation.session.subscriptions import SessionSubscriptions
+from bff.workstation.trades.queries import TradeQueries
 from bff.workstation.trades.types import Trade
 
 SUBGRAPH = "workstation"
 
 
 @strawberry.type
-class Query(InstrumentQueries, MeQueries):
+class Query(InstrumentQueries, MeQueries, MarketDataQueries, RfqQueries, TradeQueries):
     pass
 
 
 @strawberry.type
-class Subscription(SessionSubscriptions):
+class Mutation(RfqMutations):
     pass
+
+
+@strawberry.type
+class Subscription(SessionSubscriptions, MarketDataSubscriptions, RfqSubscriptions):
+    pass
+
+
+ERRORS = [RfqNotFound, RfqNotOpen, QuoteExpired, VersionConflict, LimitBreached, InvalidInput]
 
 
 def build_schema(limits: BffLimits) -> SubgraphSchema:
     return SubgraphSchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
-        types=[Rfq, Trade, Order],
+        types=[Rfq, Trade, Order, *ERRORS],
         extensions=extensions_for(SUBGRAPH, limits),
         federation_version="2.9",
     )

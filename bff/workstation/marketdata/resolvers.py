@@ -7,11 +7,28 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from bff.auth.policy import enforce_subscription
 from bff.common.fields import field, subscription
+from bff.context import Info
+from bff.streaming.hub import MarketDataHub
 from bff.streaming.model import SelectionKey
 from bff.streaming.runtime import current_hub
 from bff.streaming.selection import SelectionError, resolve_instruments, resolve_rate
-from bff.workstation.marketdata.types import MarketDataUpdate, MarketSnapshot, MarketTick
+from bff.workstation.marketdata.types import (
+    MarketDataUpdate,
+    MarketDataUpdateKind,
+    MarketSnapshot,
+    MarketTick,
+)
+
+NO_HUB = "market-data hub not running in this BFF process"
+
+
+def _hub() -> MarketDataHub | None:
+    try:
+        return current_hub()
+    except RuntimeError:
+        return None
 
 
 @strawberry.type
@@ -19,7 +36,11 @@ class MarketDataQueries:
     @field("Latest tick of each instrument (explicitly unavailable if the store is down)")
     async def market_snapshot(self, instrument_ids: list[strawberry.ID]) -> MarketSnapshot:
         ids = resolve_instruments(instrument_ids, None)
-        hub = current_hub()
+        if (hub := _hub()) is None:
+            missing = [strawberry.ID(i) for i in ids]
+            return MarketSnapshot(
+                available=False, unavailable_reason=NO_HUB, ticks=[], missing_instrument_ids=missing
+            )
         load, ticks = await hub.snapshot(ids)
         found = {t.instrument_id for t in ticks}
         return MarketSnapshot(
@@ -35,17 +56,27 @@ class MarketDataSubscriptions:
     @subscription("Snapshot first, then coalesced increments (maxRateHz, default 10)")
     async def market_data(
         self,
+        info: Info,
         instrument_ids: list[strawberry.ID] | None = None,
         watchlist: strawberry.ID | None = None,
         max_rate_hz: int | None = None,
     ) -> AsyncGenerator[MarketDataUpdate, None]:
+        enforce_subscription(info)  # before any work: PolicyGuard only sees resolved events
         try:
             key = SelectionKey.of(
                 resolve_instruments(instrument_ids, watchlist), rate_hz=resolve_rate(max_rate_hz)
             )
         except SelectionError as exc:
             raise ValueError(str(exc)) from None
-        hub = current_hub()
+        if (hub := _hub()) is None:  # say so once, explicitly, and end the stream
+            yield MarketDataUpdate(
+                kind=MarketDataUpdateKind.SNAPSHOT,
+                seq=0,
+                snapshot_available=False,
+                unavailable_reason=NO_HUB,
+                ticks=[],
+            )
+            return
         sub = await hub.subscribe(key)
         try:
             while (frame := await sub.outbox.get()) is not None:  # get() always awaits

@@ -34,8 +34,11 @@ from bff.auth import Entitlements, Principal, Role
 from bff.auth.policy import POLICIES, Decision, PolicyGuard, policy_for, policy_key
 from bff.context import Loaders, OrionContext
 from bff.grpc.channels import Downstreams
+from bff.grpc.rfq_fake import FakeRfqService, fake_rfq_client
+from bff.grpc.rfq_trades import TradeBlotter
 from bff.settings import BffLimits
 from bff.subgraphs import SUBGRAPHS
+from eventbus.readmodel import MemoryReadModelStore
 from tests.unit.bff.fakes import FakeRefData
 
 OWN, OTHER = "acme", "globex"
@@ -48,6 +51,8 @@ SCALARS = {
     "Boolean": "false",
     "Decimal": '"1.5"',
 }
+# Operations that need one of several optional arguments to do anything.
+EXTRA_ARGS = {"marketData": 'instrumentIds: ["FX.EURUSD"]'}
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ def _document(root: str, name: str, field: GraphQLField) -> str:
     ]
     if root == "Subscription" and "count" in field.args:
         args.append("count: 1")
+    if name in EXTRA_ARGS:
+        args.append(EXTRA_ARGS[name])
     call = f"{name}({', '.join(args)})" if args else name
     return f"{root.lower()} {{ {call} {_selection(field.type)} }}"
 
@@ -182,7 +189,13 @@ def principal(role: Role, tenant: str) -> Principal:
 async def execute(op: Operation, who: Principal | None) -> tuple[Decision, Any, int]:
     schema = SUBGRAPHS[op.subgraph](BffLimits())  # exactly as the BFF serves it
     refdata = CountingRefData()
-    downstreams: Any = Downstreams(refdata=refdata)  # type: ignore[arg-type]
+    rfq = FakeRfqService(autocreate=True)
+    trades = TradeBlotter(MemoryReadModelStore())
+    downstreams: Any = Downstreams(
+        refdata=refdata,  # type: ignore[arg-type]
+        rfq=fake_rfq_client(rfq),
+        trades=trades,
+    )
     ctx = OrionContext(
         subgraph=op.subgraph,
         correlation_id="matrix",
@@ -197,7 +210,7 @@ async def execute(op: Operation, who: Principal | None) -> tuple[Decision, Any, 
             await stream.aclose()
     else:
         result = await schema.execute(op.document, context_value=ctx)
-    return _decision(result), result.data, refdata.calls
+    return _decision(result), result.data, refdata.calls + len(rfq.calls)
 
 
 def _decision(result: Any) -> Decision:

@@ -1,0 +1,50 @@
+"""The RFQ service's refusal codes -> the union members the workstation returns."""
+
+from __future__ import annotations
+
+from bff.common.types import NotEntitled
+from bff.grpc.rfq import RfqRefused
+from bff.workstation.rfq.types import (
+    InvalidInput,
+    LimitBreached,
+    OrionError,
+    QuoteExpired,
+    Rfq,
+    RfqNotFound,
+    RfqNotOpen,
+    VersionConflict,
+)
+
+_BY_CODE: dict[str, type[OrionError]] = {
+    "RFQ_NOT_FOUND": RfqNotFound,
+    "RFQ_NOT_OPEN": RfqNotOpen,
+    "ILLEGAL_TRANSITION": RfqNotOpen,
+    "CANCEL_AFTER_ACCEPT": RfqNotOpen,
+    "RFQ_EXPIRED": QuoteExpired,
+    "QUOTE_EXPIRED": QuoteExpired,
+    "VERSION_CONFLICT": VersionConflict,
+    "CONCURRENT_MODIFICATION": VersionConflict,
+    "PRE_TRADE_REJECTED": LimitBreached,
+    "QUOTE_NOT_FOUND": InvalidInput,
+    "INVALID_RFQ": InvalidInput,
+}
+
+
+def refusal(refused: RfqRefused, correlation_id: str) -> OrionError | NotEntitled:
+    """Every code has one member; an unknown code is reported as invalid input, never masked."""
+    if refused.code == "NOT_REQUESTER":
+        return NotEntitled(message=refused.message)
+    kind = _BY_CODE.get(refused.code, InvalidInput)
+    return kind(code=refused.code, message=refused.message, correlation_id=correlation_id)
+
+
+def created(rfq: Rfq) -> Rfq | NotEntitled | LimitBreached:
+    """A pre-trade refusal is stored REJECTED by the service (audited): report it as such."""
+    if rfq.status.value != "REJECTED":
+        return rfq
+    reason = rfq.status_reason or "refused by a pre-trade check"
+    if reason.startswith("entitlement"):
+        return NotEntitled(message=reason)
+    return LimitBreached(
+        code="PRE_TRADE_REJECTED", message=reason, correlation_id=rfq.correlation_id, rfq_id=rfq.id
+    )
