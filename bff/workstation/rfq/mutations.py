@@ -41,18 +41,24 @@ def _corr(info: Info) -> str:
     return info.context.current_correlation_id()
 
 
-async def _entitlement(info: Info, instrument_id: str) -> InvalidInput | NotEntitled | None:
-    """The instrument must exist and be entitled (asset class, id or product group)."""
+async def _entitlement(info: Info, instrument_id: str) -> NotEntitled | tuple[str, ...]:
+    """Refused here when reference data knows the instrument and the user may not trade it;
+    otherwise the ids the BFF vouches for in `x-entitled-instruments` (the service re-checks).
+
+    An id unknown to reference data is not refused here: the market-data and LP universe
+    (`FX.EURUSD`) is wider than the seeded reference data (`FX-EURUSD`); the service decides
+    from the user's explicit instrument entitlements.
+    """
     row = await info.context.loaders.instruments.load(instrument_id)
     if row is None:
-        return _invalid(info, "UNKNOWN_INSTRUMENT", f"no instrument {instrument_id}")
+        return ()
     try:
         info.context.require_principal().require_instrument(
             row.instrument_id, asset_class=_asset(row)
         )
     except NotEntitledError as exc:
         return NotEntitled(message=str(exc))
-    return None
+    return (row.instrument_id,)
 
 
 def _create_request(data: CreateRfqInput) -> pb.CreateRfqRequest:
@@ -78,12 +84,11 @@ class RfqMutations:
         if not input.idempotency_key:
             return _invalid(info, "INVALID_RFQ", "idempotencyKey is required")
         instrument = str(input.instrument_id)
-        if (refused := await _entitlement(info, instrument)) is not None:
-            return refused
+        checked = await _entitlement(info, instrument)
+        if isinstance(checked, NotEntitled):
+            return checked
         try:
-            row = await rfq_client(info).create_rfq(
-                who, _create_request(input), checked=(instrument,)
-            )
+            row = await rfq_client(info).create_rfq(who, _create_request(input), checked=checked)
         except RfqRefused as exc:
             return refusal(exc, _corr(info))  # type: ignore[return-value]
         return created(Rfq.from_pb(row))

@@ -119,12 +119,23 @@ async def test_instrument_outside_entitlements_is_not_entitled_without_calling_r
     assert rfq_gql.service.calls == []
 
 
-async def test_unknown_instrument_and_bad_expiry_are_invalid_input(rfq_gql: RfqExecutor) -> None:
-    assert (await _create(rfq_gql, instrumentId="NOPE"))["code"] == "UNKNOWN_INSTRUMENT"
+async def test_bad_expiry_is_invalid_input_without_calling_rfq(rfq_gql: RfqExecutor) -> None:
     bad = await _create(rfq_gql, expirySeconds=0)
     assert (bad["__typename"], bad["code"]) == ("InvalidInput", "INVALID_RFQ")
     assert bad["correlationId"] == "corr-test-1"
     assert rfq_gql.service.calls == []
+
+
+async def test_instrument_unknown_to_refdata_is_left_to_the_services_entitlement_check(
+    rfq_gql: RfqExecutor,
+) -> None:
+    ents = {"asset_classes": ["*"], "instruments": ["FX-GBPUSD"], "venues": ["*"]}
+    token = rfq_gql.issuer.mint(entitlements=ents)
+    refused = await _create(rfq_gql, token=token, instrumentId="FX.EURUSD")
+    assert refused["__typename"] == "NotEntitled"
+    assert rfq_gql.service.calls[-1][1]["x-entitled-instruments"] == "FX-GBPUSD"
+    allowed = await _create(rfq_gql, instrumentId="FX.EURUSD", idempotencyKey="k-2")
+    assert allowed["__typename"] == "Rfq"
 
 
 async def test_pre_trade_refusal_is_limit_breached_with_the_stored_rfq(

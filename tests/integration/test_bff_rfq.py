@@ -1,0 +1,278 @@
+"""createRfq -> LP quotes -> acceptQuote -> trade through the BFF's GraphQL, on real servers.
+
+Kafka, PostgreSQL and Redis are the shared real ones; the RFQ gRPC service, refdata and the BFF
+run in-process on free ports. The client's X-Correlation-Id shows on the RFQ and the trade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import eventbus.consumer  # noqa: F401  (processed_events table)
+import services.execution.event_specs
+import services.rfq.event_specs  # noqa: F401
+from bff.app import BffConfig
+from bff.testing import running_bff, running_refdata
+from core.db import Database, utc_now
+from eventbus.consumer import ConsumerRunner, ConsumerSpec
+from eventbus.kafka import KafkaBus
+from eventbus.readmodel import RedisReadModelStore
+from eventbus.relay import OutboxRelay
+from eventbus.topics import TOPICS, topic_name
+from orion.refdata.v1 import refdata_pb2
+from services.execution.handlers import consumer_spec as execution_consumer
+from services.execution.projections import project as project_trade
+from services.lp_bots.bot import LpBot
+from services.lp_bots.profiles import default_lps, static_mids
+from services.lp_bots.runner import LpBotService
+from services.refdata.store import RefDataStore, seed_venues
+from services.rfq.consumers import consumer_spec as rfq_consumer
+from services.rfq.handlers import RfqDeps
+from services.rfq.risk import RateLimiter, RiskLimits
+from services.rfq.routing import LpProfile, Router
+from services.rfq.server import start_server
+from tests.unit.bff.tokens import Issuer
+
+pytestmark = pytest.mark.integration
+TEST_DB = "orion_it_bff_rfq"
+TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
+INSTRUMENT = "FX.EURUSD"
+ISSUER = Issuer()
+WAIT_S = 30.0
+
+CREATE = """
+mutation ($input: CreateRfqInput!) {
+  createRfq(input: $input) {
+    __typename
+    ... on Rfq { id status correlationId requesterId }
+    ... on NotEntitled { message }
+    ... on OrionError { code message }
+  }
+}"""
+RFQ = (
+    "query ($id: ID!) { rfq(id: $id) { status version tradeId correlationId quotes { id rank } } }"
+)
+ACCEPT = """
+mutation ($input: AcceptQuoteInput!) {
+  acceptQuote(input: $input) {
+    __typename
+    ... on Rfq { status acceptedQuoteId correlationId }
+    ... on OrionError { code message }
+  }
+}"""
+TRADES = """
+query ($rfq: ID!) {
+  trades(rfqId: $rfq) { id rfqId quoteId instrumentId side quantity price correlationId }
+}"""
+
+
+async def _ensure_database(url: str) -> None:
+    """A database of its own, so other engineers' outbox rows and relays never mix with ours."""
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            query = text("SELECT 1 FROM pg_database WHERE datname = :d")
+            if (await conn.execute(query, {"d": TEST_DB})).first() is None:
+                await conn.execute(text(f'CREATE DATABASE "{TEST_DB}"'))
+    finally:
+        await engine.dispose()
+
+
+def _refdata(tenant: str) -> RefDataStore:
+    row = refdata_pb2.Instrument(
+        instrument_id=INSTRUMENT,
+        tenant_id=tenant,
+        symbol="EUR/USD",
+        asset_class=refdata_pb2.ASSET_CLASS_FX,
+        currency="USD",
+        tick_size="0.00001",
+        lot_size="1000000",
+        venue_ids=["RFQ-1"],
+    )
+    return RefDataStore([row], seed_venues([row]))
+
+
+@dataclass
+class Stack:
+    url: str
+    tenant: str
+
+
+def _tasks(env: str, db: Database, bus: KafkaBus, deps: RfqDeps, redis_url: str) -> list[Any]:
+    lps = LpBotService(
+        [LpBot(c) for c in default_lps()],
+        bus,
+        env=env,
+        mids=static_mids(),
+        clock=utc_now,
+        group=f"lp-bots-{env}",
+        start_from="earliest",
+    )
+    blotter = ConsumerSpec(
+        name=f"rm-trade-blotter-{env}",
+        topics=[topic_name("execution.trades.v1", env)],
+        projector=project_trade,
+    )
+    store = RedisReadModelStore.from_url(redis_url)
+    runners = [
+        ConsumerRunner(rfq_consumer(deps, group=f"rfq-service-{env}"), bus, env=env, db=db),
+        ConsumerRunner(
+            execution_consumer(env, utc_now, group=f"execution-{env}"), bus, env=env, db=db
+        ),
+        ConsumerRunner(blotter, bus, env=env, store=store),
+    ]
+    return [OutboxRelay(db, bus, poll_interval_s=0.05), lps, *runners, store]
+
+
+@pytest.fixture
+async def stack(kafka_bootstrap: str, database_url: str, redis_url: str) -> AsyncIterator[Stack]:
+    await _ensure_database(database_url)
+    env = f"it{uuid.uuid4().hex[:8]}"
+    tenant = f"t-{env}"
+    bus = KafkaBus(kafka_bootstrap, client_id=f"bff-rfq-{env}")
+    await bus.start()
+    await bus.ensure_topics([TOPICS[name].spec(env) for name in TOPIC_NAMES])
+    db = Database.from_url(database_url.rsplit("/", 1)[0] + f"/{TEST_DB}", pool_size=5)
+    await db.create_all()
+    deps = RfqDeps(
+        db=db,
+        env=env,
+        clock=utc_now,
+        router=Router(tuple(LpProfile(c.lp_id) for c in default_lps())),
+        limiter=RateLimiter(RiskLimits(Decimal("1e9"), 1000.0, 1000.0)),
+        entitlements=lambda _t, _u: set(),  # only the BFF's x-entitled-instruments entitles
+        mids=static_mids(),
+    )
+    relay, lps, *runners, store = _tasks(env, db, bus, deps, redis_url)
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(relay.run(stop)),
+        asyncio.create_task(lps.run(stop, poll_timeout_ms=100)),
+        *(asyncio.create_task(r.run(stop, poll_timeout_ms=100)) for r in runners),
+    ]
+    rfq_server, rfq_port = await start_server(deps, "127.0.0.1", 0)
+    try:
+        async with running_refdata(store=_refdata(tenant)) as (_, refdata_port):
+            config = BffConfig(
+                f"127.0.0.1:{refdata_port}",
+                validator=ISSUER.validator(),
+                tracing=False,
+                rfq_addr=f"127.0.0.1:{rfq_port}",
+                read_models_url=redis_url,
+            )
+            async with running_bff(config) as url:
+                yield Stack(url, tenant)
+    finally:
+        await rfq_server.stop(0.5)
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
+        await _drop_rows(redis_url, tenant)
+        await store.close()
+        await bus.stop()
+        await db.dispose()
+
+
+async def _drop_rows(redis_url: str, tenant: str) -> None:
+    """The shared Redis keeps nothing of this test's tenant."""
+    client = Redis.from_url(redis_url)
+    try:
+        names = [n async for n in client.scan_iter(match=f"orion:rm:*:{tenant}:*", count=1000)]
+        if names:
+            await client.unlink(*names)
+    finally:
+        await client.aclose()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str) -> Any:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if (result := await check()) is not None:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {WAIT_S}s waiting for {what}")
+
+
+class Client:
+    def __init__(self, http: httpx.AsyncClient, tenant: str, correlation: str) -> None:
+        self.http = http
+        token = ISSUER.mint(tenant=tenant, sub="alice")
+        self.headers = {"Authorization": f"Bearer {token}", "X-Correlation-Id": correlation}
+
+    async def gql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        body = {"query": query, "variables": variables}
+        response = await self.http.post("/graphql/workstation", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        payload = response.json()
+        assert "errors" not in payload, payload["errors"]
+        data: dict[str, Any] = payload["data"]
+        return data
+
+
+async def _accept_best(client: Client, rfq_id: str) -> dict[str, Any]:
+    """A late quote may move the version between our read and the accept: retry a few times."""
+    for attempt in range(5):
+        rfq = (await client.gql(RFQ, {"id": rfq_id}))["rfq"]
+        best = next(q for q in rfq["quotes"] if q["rank"] == 1)
+        data = {"rfqId": rfq_id, "quoteId": best["id"], "idempotencyKey": f"accept-{attempt}"}
+        result = (await client.gql(ACCEPT, {"input": data}))["acceptQuote"]
+        if result["__typename"] != "VersionConflict":
+            return dict(result)
+    raise AssertionError("acceptance kept losing the version race")
+
+
+async def test_rfq_to_trade_through_graphql_keeps_the_clients_correlation_id(
+    stack: Stack,
+) -> None:
+    correlation = f"it-bff-rfq-{uuid.uuid4().hex[:12]}"
+    async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
+        client = Client(http, stack.tenant, correlation)
+        data = {
+            "instrumentId": INSTRUMENT,
+            "side": "BUY",
+            "quantity": "1000000",
+            "expirySeconds": 30,
+            "idempotencyKey": f"create-{correlation}",
+        }
+        created = (await client.gql(CREATE, {"input": data}))["createRfq"]
+        assert created["__typename"] == "Rfq", created
+        assert (created["status"], created["correlationId"]) == ("SENT", correlation)
+        rfq_id = created["id"]
+
+        async def quoted() -> Any:
+            rfq = (await client.gql(RFQ, {"id": rfq_id}))["rfq"]
+            return rfq if len(rfq["quotes"]) >= 3 else None
+
+        await eventually(quoted, "quotes from at least 3 LPs")
+        accepted = await _accept_best(client, rfq_id)
+        assert accepted["__typename"] == "Rfq", accepted
+        assert accepted["correlationId"] == correlation
+
+        async def traded() -> Any:
+            trades = (await client.gql(TRADES, {"rfq": rfq_id}))["trades"]
+            return trades or None
+
+        trades = await eventually(traded, "the trade in the blotter read model")
+        assert len(trades) == 1
+        trade = trades[0]
+        assert (trade["rfqId"], trade["quoteId"]) == (rfq_id, accepted["acceptedQuoteId"])
+        assert (trade["instrumentId"], trade["side"]) == (INSTRUMENT, "BUY")
+        assert trade["correlationId"] == correlation
+
+        async def final() -> Any:
+            rfq = (await client.gql(RFQ, {"id": rfq_id}))["rfq"]
+            return rfq if rfq["status"] == "TRADED" else None
+
+        rfq = await eventually(final, "the RFQ to reach TRADED")
+        assert rfq["tradeId"] == trade["id"]
