@@ -21,13 +21,16 @@ def available(addr: str) -> str:
     taken by another Orion on the machine (say `orion up`) must not stop `orion dev` booting.
     """
     host, port = split(addr)
-    if port == 0 or _bindable(host, port):
+    if port == 0 or bindable(host, port):
         return f"{host}:{port}"
     return f"{host}:0"
 
 
-def _bindable(host: str, port: int) -> bool:
+def bindable(host: str, port: int) -> bool:
+    """Whether a listening socket could take host:port now (port 0 always can)."""
     with socket.socket() as sock:
+        # As servers do: a port left in TIME_WAIT by the previous run counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -11,6 +11,7 @@ from collections.abc import Generator
 import uvicorn
 
 from bff.auth import Role
+from core.platform import ports
 from core.platform.embedded import EmbeddedPlatform, compose
 from core.settings import Settings
 from services.identity.seed import TENANTS, demo_password, demo_username
@@ -68,6 +69,9 @@ async def serve(settings: Settings, port: int) -> int:
         if server is not None:
             server.should_exit = True
 
+    if not ports.bindable(settings.http_host, port):
+        print(f"orion dev: {settings.http_host}:{port} is in use (set ORION_HTTP_PORT or --port)")
+        return 1
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
@@ -117,18 +121,25 @@ def _uvicorn_config(app: object, settings: Settings, port: int) -> uvicorn.Confi
     )
 
 
+async def _guarded(server: _Server) -> int:
+    """uvicorn calls sys.exit when it cannot bind; caught here, inside the task, because a
+    SystemExit escaping a task stops the loop before the components could be stopped."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        return int(exc.code or 1)
+    return 0
+
+
 async def _serve_http(server: _Server, stop: asyncio.Event, text: str) -> int:
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(_guarded(server))
     # uvicorn exposes only a `started` flag, no event to wait on.
     while not server.started and not serving.done():  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     if server.started:
         print(text, flush=True)
-    try:
-        await serving
-    except SystemExit as exc:  # uvicorn exits when it cannot bind the port
-        return int(exc.code or 1)
-    return 0 if stop.is_set() or server.started else 1
+    code = await serving
+    return code if code or stop.is_set() or server.started else 1
 
 
 def run_embedded(settings: Settings, port: int) -> int:
