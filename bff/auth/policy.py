@@ -98,6 +98,9 @@ POLICIES: dict[str, Policy] = {
     "workstation:Query.rfqs": needs(_P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"),
     "workstation:Query.trades": needs(_P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"),
     "workstation:Query.trade": needs(_P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"),
+    "workstation:Subscription.blotterUpdates": needs(
+        _P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"
+    ),
     "admin:Query.venues": needs(_P.MANAGE_REFDATA),
     "admin:Query.tenant": authenticated("the caller's own tenant only"),
     "admin:Mutation.upsertInstrument": needs(_P.MANAGE_REFDATA),

@@ -7,6 +7,7 @@ import strawberry
 from bff.extensions import extensions_for
 from bff.schema_base import SubgraphSchema
 from bff.settings import BffLimits
+from bff.workstation.blotter.subscriptions import BlotterSubscriptions
 from bff.workstation.instruments.queries import InstrumentQueries
 from bff.workstation.marketdata.resolvers import MarketDataQueries, MarketDataSubscriptions
 from bff.workstation.me.queries import MeQueries
@@ -41,7 +42,9 @@ class Mutation(RfqMutations):
 
 
 @strawberry.type
-class Subscription(SessionSubscriptions, MarketDataSubscriptions, RfqSubscriptions):
+class Subscription(
+    SessionSubscriptions, MarketDataSubscriptions, RfqSubscriptions, BlotterSubscriptions
+):
     pass
 
 

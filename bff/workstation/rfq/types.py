@@ -63,6 +63,7 @@ class Quote:
     id: strawberry.ID
     rfq_id: strawberry.ID
     lp_id: strawberry.ID
+    lp_name: str = strawberry.field(description="The LP id (no LP directory yet)")
     price: Decimal
     quantity: Decimal
     received_at: datetime
@@ -79,6 +80,7 @@ class Quote:
             id=strawberry.ID(q.quote_id),
             rfq_id=strawberry.ID(q.rfq_id),
             lp_id=strawberry.ID(q.lp_id),
+            lp_name=q.lp_id,
             price=Decimal(q.price),
             quantity=Decimal(q.quantity),
             received_at=ts(q.received_at),
@@ -115,6 +117,7 @@ class Rfq:
     quotes: list[Quote] = strawberry.field(description="Ranked: live quotes best first")
     accepted_quote_id: strawberry.ID | None
     trade_id: strawberry.ID | None
+    trade_ids: list[strawberry.ID] = strawberry.field(description="[tradeId] once traded")
     status_reason: str | None
     mid: Decimal | None = strawberry.field(description="Reference mid at creation, if known")
     lp_ids: list[strawberry.ID]
@@ -142,6 +145,7 @@ class Rfq:
             quotes=ranked([Quote.from_pb(q, r.correlation_id) for q in r.quotes]),
             accepted_quote_id=strawberry.ID(r.accepted_quote_id) if r.accepted_quote_id else None,
             trade_id=strawberry.ID(r.trade_id) if r.trade_id else None,
+            trade_ids=[strawberry.ID(r.trade_id)] if r.trade_id else [],
             status_reason=r.reason or None,
             mid=_decimal(r.mid),
             lp_ids=[strawberry.ID(i) for i in r.lp_ids],
