@@ -47,7 +47,7 @@ async def _event_types(db: Database, rfq_id: str) -> list[str]:
 
 
 async def _one_round(
-    db: Database, tenant: str, timer_delay_s: float
+    db: Database, tenant: str, timer_delay_s: float, accept_delay_s: float = 0.0
 ) -> tuple[RfqState, bool, list[str]]:
     clock = Clock()
     deps = make_deps(db, clock)
@@ -70,9 +70,11 @@ async def _one_round(
         await asyncio.sleep(timer_delay_s)
         return await expire_rfq(timer, tenant, rfq.rfq_id)
 
-    accepted, expired = await asyncio.gather(
-        accept_quote(accepter, caller, accept), fire_timer(), return_exceptions=True
-    )
+    async def send_accept() -> object:
+        await asyncio.sleep(accept_delay_s)
+        return await accept_quote(accepter, caller, accept)
+
+    accepted, expired = await asyncio.gather(send_accept(), fire_timer(), return_exceptions=True)
     if isinstance(expired, BaseException):
         raise expired
     if isinstance(accepted, BaseException) and not isinstance(accepted, RfqNotOpen):
@@ -85,8 +87,13 @@ async def _one_round(
 
 async def test_expiry_racing_accept_has_exactly_one_outcome(db: Database) -> None:
     tenant = f"race-{uuid.uuid4().hex[:8]}"
-    # Staggering the timer by 0-11 ms lets either side reach the row first.
+    # Staggering the timer by 0-11 ms lets either side reach the row first; which one does is up
+    # to the scheduler, so two rounds with a clear head start make sure both outcomes are seen.
     outcomes = [await _one_round(db, tenant, i / 1000) for i in range(12)]
+    outcomes.append(await _one_round(db, tenant, timer_delay_s=0.0, accept_delay_s=0.5))
+    outcomes.append(await _one_round(db, tenant, timer_delay_s=0.5))
+    assert outcomes[-2][1] is False, "the timer fired first, so the expiry must win"
+    assert outcomes[-1][1] is True, "the accept came first, so it must win"
     for final, accept_won, types in outcomes:
         assert final is (RfqState.ACCEPTED if accept_won else RfqState.EXPIRED)
         assert types.count("QuoteAccepted") + types.count("RfqExpired") == 1, types
