@@ -73,6 +73,7 @@ class EmbeddedPlatform:
             embedded_refdata=False,  # refdata runs as a component, with the platform's log
             tracing=tracing,
             streaming=streaming,
+            read_models=self.store,  # the blotters the in-process projectors keep
         )
         app = create_app(self.health, config)
         ui = {

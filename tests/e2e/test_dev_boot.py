@@ -279,6 +279,13 @@ async def test_market_data_ticks_reach_a_subscriber(booted: Booted) -> None:
                     assert float(tick["bid"]) < float(tick["ask"])
                     sequences.setdefault(tick["instrumentId"], set()).add(tick["sequence"])
     assert set(sequences) == {"FX.EURUSD", "FX.GBPUSD"}
+    snapshot = _graphql(
+        booted.base,
+        token,
+        '{ marketSnapshot(instrumentIds: ["FX.EURUSD"]) { available ticks { instrumentId bid } } }',
+    )["data"]["marketSnapshot"]
+    assert snapshot["available"] is True
+    assert [t["instrumentId"] for t in snapshot["ticks"]] == ["FX.EURUSD"]
 
 
 async def _poll(client: pb_grpc.RfqServiceAsyncStub, rfq_id: str, done: Any) -> rfq_pb2.Rfq:
@@ -341,6 +348,83 @@ async def test_an_rfq_gets_lp_quotes_and_trades_inside_the_one_process(booted: B
     # the generated stub, exactly as the BFF will; quotes come from the in-process LP bots.
     traded = await rfq_trades(booted.rfq_addr)
     assert traded.trade_id
+
+
+CREATE_RFQ = """mutation($input: CreateRfqInput!) { createRfq(input: $input) {
+  __typename ... on Rfq { id correlationId } ... on OrionError { code message } } }"""
+RFQ = """query($id: ID!) { rfq(id: $id) { id status version tradeId
+  quotes { id lpId price lastLook live } } }"""
+ACCEPT = """mutation($input: AcceptQuoteInput!) { acceptQuote(input: $input) {
+  __typename ... on Rfq { id status } ... on OrionError { code message } } }"""
+TRADES = "query($rfq: ID!) { trades(rfqId: $rfq) { id rfqId correlationId price quantity } }"
+
+
+def _gql(
+    base: str, token: str, query: str, variables: dict[str, Any], correlation: str = ""
+) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {token}"}
+    if correlation:
+        headers["x-correlation-id"] = correlation
+    response = httpx.post(
+        f"{base}/graphql/workstation",
+        json={"query": query, "variables": variables},
+        headers=headers,
+        timeout=10.0,
+    )
+    body: dict[str, Any] = response.json()
+    assert not body.get("errors"), body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def _until(fetch: Any, done: Any, what: str) -> Any:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        value = fetch()
+        if done(value):
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not reached within 20 s (last: {value})")
+
+
+def test_an_rfq_sent_through_graphql_trades_and_shows_in_the_blotter(booted: Booted) -> None:
+    base, token = booted.base, _login(booted.base, "trader@acme", "trader-demo")
+    create = {
+        "instrumentId": "FX.EURUSD",
+        "side": "BUY",
+        "quantity": "1000000",
+        "idempotencyKey": f"gql-{uuid.uuid4().hex}",
+        "expirySeconds": 20,
+    }
+    journey = f"e2e-{uuid.uuid4().hex}"  # one client correlation id across the whole flow
+    created = _gql(base, token, CREATE_RFQ, {"input": create}, journey)["createRfq"]
+    assert created["__typename"] == "Rfq", created
+    rfq_id = created["id"]
+    accepted: dict[str, Any] = {}
+    for _ in range(10):  # a quote landing between read and accept bumps the version: re-read
+        rfq = _until(
+            lambda: _gql(base, token, RFQ, {"id": rfq_id})["rfq"],
+            lambda r: len(r["quotes"]) >= 3,
+            "LP quotes",
+        )
+        firm = next(q for q in rfq["quotes"] if q["live"] and not q["lastLook"])
+        accept = {
+            "rfqId": rfq_id,
+            "quoteId": firm["id"],
+            "idempotencyKey": f"acc-{uuid.uuid4().hex}",
+            "expectedVersion": rfq["version"],
+        }
+        accepted = _gql(base, token, ACCEPT, {"input": accept}, journey)["acceptQuote"]
+        if accepted["__typename"] != "VersionConflict":
+            break
+    assert accepted["__typename"] == "Rfq", accepted
+    trades = _until(
+        lambda: _gql(base, token, TRADES, {"rfq": rfq_id})["trades"],
+        lambda t: len(t) == 1,
+        "trade in the blotter",
+    )
+    assert trades[0]["rfqId"] == rfq_id
+    assert trades[0]["correlationId"] == created["correlationId"] == journey
 
 
 def test_orion_dev_stops_cleanly_on_sigterm(
