@@ -58,6 +58,24 @@ def _decimal(text: str) -> Decimal | None:
     return Decimal(text) if text else None
 
 
+@strawberry.enum(description="Where a quote stands, derived from the RFQ service's view")
+class QuoteStatus(Enum):
+    ACTIVE = "ACTIVE"
+    ACCEPTED = "ACCEPTED"
+    EXPIRED = "EXPIRED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+def _quote_status(q: pb.Quote, accepted_quote_id: str, now: datetime) -> QuoteStatus:
+    if q.quote_id == accepted_quote_id:
+        return QuoteStatus.ACCEPTED
+    if q.rank > 0:
+        return QuoteStatus.ACTIVE
+    if ts(q.valid_until) <= now:
+        return QuoteStatus.EXPIRED
+    return QuoteStatus.WITHDRAWN  # not live though still valid: the RFQ closed
+
+
 @strawberry.type(description="A liquidity provider's firm price for an RFQ")
 class Quote:
     id: strawberry.ID
@@ -70,12 +88,15 @@ class Quote:
     valid_until: datetime
     rank: int = strawberry.field(description="1 = best for the requester; 0 = no longer live")
     live: bool
+    status: QuoteStatus
+    time_remaining_ms: int = strawberry.field(description="Until validUntil while live, else 0")
     impact_bps: Decimal | None = strawberry.field(description="Distance from mid (bps), if known")
     last_look: bool = strawberry.field(description="The LP may still reject an acceptance")
     correlation_id: str = strawberry.field(description="Correlation id of the RFQ")
 
     @classmethod
-    def from_pb(cls, q: pb.Quote, correlation_id: str) -> Quote:
+    def from_pb(cls, q: pb.Quote, rfq: pb.Rfq, now: datetime) -> Quote:
+        remaining = (ts(q.valid_until) - now).total_seconds() * 1000 if q.rank > 0 else 0
         return cls(
             id=strawberry.ID(q.quote_id),
             rfq_id=strawberry.ID(q.rfq_id),
@@ -87,9 +108,11 @@ class Quote:
             valid_until=ts(q.valid_until),
             rank=q.rank,
             live=q.rank > 0,
+            status=_quote_status(q, rfq.accepted_quote_id, now),
+            time_remaining_ms=max(0, int(remaining)),
             impact_bps=_decimal(q.impact_bps),
             last_look=q.last_look,
-            correlation_id=correlation_id,
+            correlation_id=rfq.correlation_id,
         )
 
 
@@ -124,8 +147,9 @@ class Rfq:
 
     @classmethod
     def from_pb(cls, r: pb.Rfq, now: datetime | None = None) -> Rfq:
+        now = now or datetime.now(UTC)
         expires = ts(r.expires_at)
-        remaining = (expires - (now or datetime.now(UTC))).total_seconds() * 1000
+        remaining = (expires - now).total_seconds() * 1000
         open_ = r.state in (pb.RFQ_STATE_SENT, pb.RFQ_STATE_QUOTING, pb.RFQ_STATE_CREATED)
         return cls(
             id=strawberry.ID(r.rfq_id),
@@ -142,7 +166,7 @@ class Rfq:
             created_at=ts(r.created_at),
             expires_at=expires,
             time_remaining_ms=max(0, int(remaining)) if open_ else 0,
-            quotes=ranked([Quote.from_pb(q, r.correlation_id) for q in r.quotes]),
+            quotes=ranked([Quote.from_pb(q, r, now) for q in r.quotes]),
             accepted_quote_id=strawberry.ID(r.accepted_quote_id) if r.accepted_quote_id else None,
             trade_id=strawberry.ID(r.trade_id) if r.trade_id else None,
             trade_ids=[strawberry.ID(r.trade_id)] if r.trade_id else [],

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from bff.common.fields import field
 from bff.context import Info
 from bff.workstation.rfq.types import Side
 
@@ -32,6 +33,8 @@ class Trade:
     price: Decimal
     notional: Decimal = strawberry.field(description="quantity x price")
     lp_id: strawberry.ID | None
+    lp_name: str | None = strawberry.field(description="The LP id (no LP directory yet)")
+    status: str = strawberry.field(description="EXECUTED: trades are immutable; no settlement yet")
     requester_id: strawberry.ID | None
     buyer_id: strawberry.ID | None
     seller_id: strawberry.ID | None
@@ -54,6 +57,8 @@ class Trade:
             price=price,
             notional=quantity * price,
             lp_id=_id(row.get("lp_id")),
+            lp_name=str(row["lp_id"]) if row.get("lp_id") else None,
+            status="EXECUTED",
             requester_id=_id(row.get("requester_id")),
             buyer_id=_id(row.get("buyer_id")),
             seller_id=_id(row.get("seller_id")),
@@ -61,6 +66,11 @@ class Trade:
             accepted_at=_time(row.get("accepted_at")),
             executed_at=_time(row.get("executed_at")),
         )
+
+    @field("Quote currency from reference data; null when it is unknown")
+    async def currency(self, info: Info) -> str | None:
+        row = await info.context.loaders.instruments.load(str(self.instrument_id))
+        return row.currency if row is not None else None
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Trade | None:

@@ -46,7 +46,9 @@ mutation ($input: CancelRfqInput!) {
 """
 RFQ = """
 query ($id: ID!) {
-  rfq(id: $id) { id status quotes { id lpId price rank live correlationId } }
+  rfq(id: $id) {
+    id status quotes { id lpId price rank live status timeRemainingMs correlationId }
+  }
 }
 """
 
@@ -158,6 +160,8 @@ async def test_quotes_are_ranked_best_first_for_the_requesters_side(
     quotes = result.data["rfq"]["quotes"]  # type: ignore[index]
     assert [(q["lpId"], q["rank"]) for q in quotes] == [("LP-B", 1), ("LP-A", 2)]
     assert {q["correlationId"] for q in quotes} == {"corr-test-1"}
+    assert {q["status"] for q in quotes} == {"ACTIVE"}
+    assert all(0 < q["timeRemainingMs"] <= 10_000 for q in quotes)
 
 
 async def test_accept_quote_uses_the_current_version_when_none_is_named(
@@ -170,6 +174,8 @@ async def test_accept_quote_uses_the_current_version_when_none_is_named(
     accepted = result.data["acceptQuote"]  # type: ignore[index]
     assert (accepted["__typename"], accepted["status"]) == ("Rfq", "ACCEPTED")
     assert accepted["acceptedQuoteId"] == quote_id
+    seen = await rfq_gql.run("workstation", RFQ, {"id": rfq_id}, token=rfq_gql.issuer.mint())
+    assert seen.data["rfq"]["quotes"][0]["status"] == "ACCEPTED"  # type: ignore[index]
     again = await rfq_gql.run("workstation", ACCEPT, {"input": data}, token=rfq_gql.issuer.mint())
     refused = again.data["acceptQuote"]  # type: ignore[index]
     assert (refused["__typename"], refused["code"]) == ("RfqNotOpen", "RFQ_NOT_OPEN")

@@ -51,7 +51,9 @@ async def trades_gql(refdata: FakeRefData, issuer: Issuer) -> TradeExecutor:
     return gql
 
 
-QUERY = "{ trades { id side price quantity notional correlationId executedAt rfqId } }"
+QUERY = """{
+  trades { id side price quantity notional correlationId executedAt rfqId currency status lpName }
+}"""
 
 
 async def test_trades_are_the_tenants_newest_first_with_correlation(
@@ -63,6 +65,11 @@ async def test_trades_are_the_tenants_newest_first_with_correlation(
     assert [t["id"] for t in trades] == ["t-2", "t-1"]
     assert trades[0]["correlationId"] == "corr-t-2"
     assert (trades[0]["side"], trades[0]["notional"]) == ("SELL", "1100000.0")
+    assert (trades[0]["currency"], trades[0]["status"], trades[0]["lpName"]) == (
+        "USD",
+        "EXECUTED",
+        "LP-A",
+    )
 
 
 async def test_trades_filter_by_rfq_and_trade_by_id(trades_gql: TradeExecutor) -> None:
