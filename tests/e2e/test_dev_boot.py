@@ -388,7 +388,11 @@ def _until(fetch: Any, done: Any, what: str) -> Any:
 
 
 def test_an_rfq_sent_through_graphql_trades_and_shows_in_the_blotter(booted: Booted) -> None:
-    base, token = booted.base, _login(booted.base, "trader@acme", "trader-demo")
+    graphql_rfq_trades(booted.base, _login(booted.base, "trader@acme", "trader-demo"))
+
+
+def graphql_rfq_trades(base: str, token: str) -> dict[str, Any]:
+    """createRfq -> LP quotes -> acceptQuote -> the trade in the blotter, all through GraphQL."""
     create = {
         "instrumentId": "FX.EURUSD",
         "side": "BUY",
@@ -425,6 +429,8 @@ def test_an_rfq_sent_through_graphql_trades_and_shows_in_the_blotter(booted: Boo
     )
     assert trades[0]["rfqId"] == rfq_id
     assert trades[0]["correlationId"] == created["correlationId"] == journey
+    trade: dict[str, Any] = trades[0]
+    return trade
 
 
 def test_orion_dev_stops_cleanly_on_sigterm(

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from core.db import create_database, drop_database
-from tests.e2e.test_dev_boot import _free_port, rfq_trades
+from tests.e2e.test_dev_boot import _free_port, graphql_rfq_trades, rfq_trades
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 UP_TIMEOUT_S = 240.0  # ~30-90 s on the shared 2-core box: seven Python processes start at once
@@ -104,3 +104,4 @@ def test_orion_up_runs_every_process_and_trades(real_platform: dict[str, str]) -
     assert response.json()["data"]["me"] == {"tenantId": "acme"}, response.text
     traded = asyncio.run(rfq_trades(env["ORION_RFQ_ADDR"]))
     assert traded.trade_id
+    assert graphql_rfq_trades(base, token.stdout.strip())["id"]
