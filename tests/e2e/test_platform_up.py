@@ -77,6 +77,7 @@ def real_platform(
         "ORION_IDENTITY_ISSUER": f"http://127.0.0.1:{identity_port}",
         "ORION_AUTH_ISSUER": f"http://127.0.0.1:{identity_port}",
     }
+    env.pop("ORION_PROCESSES", None)  # the whole registry, whatever the caller narrowed
     try:
         yield env
     finally:
