@@ -23,6 +23,7 @@ from bff.session.ws import SessionRegistry
 from bff.settings import BffLimits
 from bff.subgraphs import SUBGRAPHS, path_of
 from bff.view import SubgraphView
+from core.db import Database
 from core.health import ComponentHealth, HealthRegistry
 from core.settings import Profile, Settings, get_settings
 from core.tracing import configure_tracing
@@ -53,6 +54,9 @@ class BffConfig:
     # Trade blotter read model: a store the host shares (embedded profile), else a Redis URL.
     read_models: ReadModelStore | None = None
     read_models_url: str | None = None
+    # The audit trail's database (read only): a host-shared Database, else a URL.
+    audit_db: Database | None = None
+    audit_database_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BffConfig:
@@ -64,6 +68,7 @@ class BffConfig:
             tracing=settings.otel_exporter != "none",
             rfq_addr=settings.rfq_addr,
             read_models_url=None if embedded else settings.effective_redis_url(),
+            audit_database_url=settings.effective_database_url(),
         )
 
 
@@ -74,6 +79,7 @@ class _Holder:
     current: Downstreams | None = None
     embedded_server: Any = None
     redis_store: RedisReadModelStore | None = None
+    audit_db: Database | None = None
 
 
 def _health_routes(health: HealthRegistry) -> list[BaseRoute]:
@@ -114,6 +120,14 @@ def _read_models(cfg: BffConfig, holder: _Holder) -> ReadModelStore | None:
     return holder.redis_store
 
 
+def _audit_db(cfg: BffConfig, holder: _Holder) -> Database | None:
+    """The host's Database, or a small pool of our own (connects lazily) the shutdown disposes."""
+    if cfg.audit_db is not None or cfg.audit_database_url is None:
+        return cfg.audit_db
+    holder.audit_db = Database.from_url(cfg.audit_database_url, pool_size=2)
+    return holder.audit_db
+
+
 async def _start_embedded_refdata(holder: _Holder, tracing: bool) -> str:
     from services.refdata.server import start_server
 
@@ -129,6 +143,8 @@ async def _shutdown(cfg: BffConfig, holder: _Holder, sessions: SessionRegistry) 
         await holder.current.close()
     if holder.redis_store is not None:
         await holder.redis_store.close()
+    if holder.audit_db is not None:
+        await holder.audit_db.dispose()
     if holder.embedded_server is not None:
         await holder.embedded_server.stop(1.0)
 
@@ -155,6 +171,7 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
                 cfg.tracing,
                 rfq_addr=cfg.rfq_addr,
                 read_models=_read_models(cfg, holder),
+                audit_db=_audit_db(cfg, holder),
             )
         )
         _register_downstream_health(health, holder.current)

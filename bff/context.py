@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from bff.auth import MissingToken, Principal
 from bff.grpc.channels import Downstreams
+from bff.grpc.rfq_audit import AuditRecord
 from bff.ratelimit import RateLimiter
 from core.logging import correlation_id_var, tenant_id_var
 from orion.refdata.v1 import refdata_pb2 as pb
@@ -19,6 +20,9 @@ from orion.refdata.v1 import refdata_pb2 as pb
 operation_correlation_var: ContextVar[str | None] = ContextVar(
     "bff_operation_correlation", default=None
 )
+
+
+AuditKey = tuple[str, str]  # (tenant id, correlation id)
 
 
 class NotAuthenticated(MissingToken):
@@ -33,15 +37,33 @@ def _instrument_loader(downstreams: Downstreams) -> DataLoader[str, pb.Instrumen
     return DataLoader(load_fn=load, max_batch_size=200)
 
 
+def _audit_loader(downstreams: Downstreams) -> DataLoader[AuditKey, list[AuditRecord] | None]:
+    """(tenant, correlation id) -> its audit records; None when no audit store is configured."""
+
+    async def load(keys: list[AuditKey]) -> list[list[AuditRecord] | None]:
+        trail = downstreams.audit
+        if trail is None:
+            return [None for _ in keys]
+        found: dict[AuditKey, list[AuditRecord]] = {}
+        for tenant in {t for t, _ in keys}:
+            ids = [c for t, c in keys if t == tenant]
+            rows = await trail.of_correlations(tenant, ids)
+            found.update({(tenant, c): rows.get(c, []) for c in ids})
+        return [found[k] for k in keys]
+
+    return DataLoader(load_fn=load, max_batch_size=200)
+
+
 @dataclass
 class Loaders:
     """Fresh per request, so nothing is cached across users or tenants."""
 
     instruments: DataLoader[str, pb.Instrument | None]
+    audit: DataLoader[AuditKey, list[AuditRecord] | None]
 
     @classmethod
     def create(cls, downstreams: Downstreams) -> Loaders:
-        return cls(instruments=_instrument_loader(downstreams))
+        return cls(instruments=_instrument_loader(downstreams), audit=_audit_loader(downstreams))
 
 
 @dataclass

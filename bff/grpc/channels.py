@@ -10,7 +10,9 @@ from bff.grpc.breaker import CircuitBreaker
 from bff.grpc.calls import CallPolicy, Downstream
 from bff.grpc.refdata import RefDataClient
 from bff.grpc.rfq import RfqClient
+from bff.grpc.rfq_audit import AuditTrail
 from bff.grpc.rfq_trades import TradeBlotter
+from core.db import Database
 from eventbus.readmodel import ReadModelStore
 
 _CHANNEL_OPTIONS = (
@@ -32,6 +34,8 @@ class DownstreamConfig:
     rfq_addr: str | None = None
     # Where the trade blotter read model lives (Redis or the embedded in-process store).
     read_models: ReadModelStore | None = None
+    # The audit trail (read only), shown on RFQs and trades.
+    audit_db: Database | None = None
 
 
 def _channel(addr: str, tracing: bool) -> aio.Channel:
@@ -55,6 +59,7 @@ class Downstreams:
     refdata: RefDataClient
     rfq: RfqClient | None = None
     trades: TradeBlotter | None = None
+    audit: AuditTrail | None = None
 
     @classmethod
     def connect(cls, config: DownstreamConfig) -> Downstreams:
@@ -62,6 +67,7 @@ class Downstreams:
             refdata=RefDataClient(_downstream("refdata", config.refdata_addr, config)),
             rfq=RfqClient(_downstream("rfq", config.rfq_addr, config)) if config.rfq_addr else None,
             trades=TradeBlotter(config.read_models) if config.read_models is not None else None,
+            audit=AuditTrail(config.audit_db) if config.audit_db is not None else None,
         )
 
     def all(self) -> list[Downstream]:

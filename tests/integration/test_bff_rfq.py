@@ -72,6 +72,7 @@ mutation ($input: AcceptQuoteInput!) {
     ... on OrionError { code message }
   }
 }"""
+AUDIT = "query ($id: ID!) { rfq(id: $id) { audit { event correlationId entityId } } }"
 TRADES = """
 query ($rfq: ID!) {
   trades(rfqId: $rfq) { id rfqId quoteId instrumentId side quantity price correlationId }
@@ -171,6 +172,7 @@ async def stack(kafka_bootstrap: str, database_url: str, redis_url: str) -> Asyn
                 tracing=False,
                 rfq_addr=f"127.0.0.1:{rfq_port}",
                 read_models_url=redis_url,
+                audit_database_url=database_url.rsplit("/", 1)[0] + f"/{TEST_DB}",
             )
             async with running_bff(config) as url:
                 yield Stack(url, tenant)
@@ -276,3 +278,7 @@ async def test_rfq_to_trade_through_graphql_keeps_the_clients_correlation_id(
 
         rfq = await eventually(final, "the RFQ to reach TRADED")
         assert rfq["tradeId"] == trade["id"]
+        audit = (await client.gql(AUDIT, {"id": rfq_id}))["rfq"]["audit"]
+        events = [a["event"] for a in audit]
+        assert "RfqCreated" in events, events
+        assert {a["correlationId"] for a in audit} == {correlation}

@@ -10,8 +10,10 @@ from typing import Annotated
 import strawberry
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from bff.common.fields import field
 from bff.common.types import NotEntitled
 from bff.context import Info
+from bff.workstation.rfq.audit import AuditEntry, audit_of
 from orion.rfq.v1 import rfq_pb2 as pb
 
 TERMINAL = frozenset({"REJECTED", "EXPIRED", "CANCELLED", "TRADED"})
@@ -174,6 +176,10 @@ class Rfq:
             mid=_decimal(r.mid),
             lp_ids=[strawberry.ID(i) for i in r.lp_ids],
         )
+
+    @field("Audit trail of this RFQ's correlation id, in time order; null: no audit store")
+    async def audit(self, info: Info) -> list[AuditEntry] | None:
+        return await audit_of(info, self.correlation_id)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Rfq | None:

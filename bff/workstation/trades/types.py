@@ -10,6 +10,7 @@ import strawberry
 
 from bff.common.fields import field
 from bff.context import Info
+from bff.workstation.rfq.audit import AuditEntry, audit_of
 from bff.workstation.rfq.types import Side
 
 
@@ -71,6 +72,10 @@ class Trade:
     async def currency(self, info: Info) -> str | None:
         row = await info.context.loaders.instruments.load(str(self.instrument_id))
         return row.currency if row is not None else None
+
+    @field("Audit trail of this trade's correlation id (the acceptance); null: no audit store")
+    async def audit(self, info: Info) -> list[AuditEntry] | None:
+        return await audit_of(info, self.correlation_id)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Trade | None:
