@@ -54,8 +54,13 @@ def check() -> int:
     return _npm("run", "check")
 
 
+def ensure_chromium() -> Path:
+    """Debian's Chromium for the browser tests, installed when missing."""
+    return locate(lambda: CHROMIUM if CHROMIUM.exists() else which("chromium"), "chromium")
+
+
 def browser_e2e() -> int:
-    """The UI's end-to-end run in headless Chromium (Debian's package, installed when missing)."""
+    """The UI's end-to-end run in headless Chromium against its mock platform."""
     ensure_dependencies()
-    locate(lambda: CHROMIUM if CHROMIUM.exists() else which("chromium"), "chromium")
+    ensure_chromium()
     return _npm("run", "e2e:mock")

@@ -4,7 +4,6 @@ login goes through the built-in identity provider (code + PKCE), and it connects
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -46,17 +45,9 @@ await browser.close();
 """
 
 
-def _browser_ready() -> bool:
-    return (
-        CHROMIUM.exists()
-        and shutil.which("node") is not None
-        and (WEB / "node_modules" / "playwright-core").is_dir()
-        and (WEB / "dist" / "index.html").is_file()
-    )
-
-
-@pytest.mark.skipif(not _browser_ready(), reason="needs chromium, node, bff/web deps and dist")
-def test_a_trader_logs_in_to_the_workstation_served_by_orion_dev(tmp_path: Path) -> None:
+def test_a_trader_logs_in_to_the_workstation_served_by_orion_dev(
+    tmp_path: Path, workstation_dist: Path, chromium: Path
+) -> None:
     proc, base = _boot(tmp_path)
     try:
         _wait_for_health(base, proc)
