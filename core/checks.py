@@ -109,7 +109,8 @@ def run_full_suite(lint_first: bool, pytest_args: list[str]) -> int:
         return status
     try:
         env = {**os.environ, **manager.client_env(), "ORION_REQUIRE_REAL_SERVERS": "1"}
-        cmd = [str(BIN / "python"), "-m", "pytest", "-ra", "-p", "no:cacheprovider", *pytest_args]
+        pytest = [str(BIN / "python"), "-m", "pytest", "-ra", "--durations=10"]
+        cmd = [*pytest, "-p", "no:cacheprovider", *pytest_args]
         return _run(cmd, env=env)
     finally:
         manager.down()
