@@ -39,13 +39,20 @@ REFUSAL_CODES = frozenset(
 )
 
 
-class RfqRefused(Exception):
-    """The RFQ service answered with an expected refusal (code from the service)."""
+class RfqRefused(DownstreamError):
+    """The RFQ service answered with an expected refusal (`refusal` is the service's code).
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+    Commands turn it into a union member; anywhere else it reaches the client as a typed
+    BAD_USER_INPUT error with the service's code in extensions.rfqCode, never masked.
+    """
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, refusal: str, reason: str) -> None:
+        super().__init__("rfq", f"{refusal}: {reason}")
+        self.refusal = refusal
+        self.reason = reason
+        self.extensions = {**(self.extensions or {}), "rfqCode": refusal}
 
 
 def refusal_of(error: DownstreamError) -> RfqRefused | None:
@@ -133,7 +140,7 @@ class RfqClient:
                 "GetRfq", pb.GetRfqRequest(rfq_id=rfq_id), who, idempotent=True
             )
         except RfqRefused as refused:
-            if refused.code == "RFQ_NOT_FOUND":
+            if refused.refusal == "RFQ_NOT_FOUND":
                 return None
             raise
         return response.rfq  # type: ignore[no-any-return]

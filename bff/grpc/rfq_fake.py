@@ -133,6 +133,8 @@ class FakeRfqService:
         mine = [r for r in self.rfqs.values() if r.tenant_id == meta.get("x-tenant-id", "")]
         mine = [r for r in mine if not req.states or r.state in req.states]
         mine.sort(key=lambda r: r.rfq_id, reverse=True)
+        if not (req.page_token or "0").isdigit():
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_RFQ", "bad page_token")
         start = int(req.page_token or 0)
         page = mine[start : start + (req.page_size or 50)]
         more = start + len(page) < len(mine)

@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 
 from bff.auth.policy import enforce_subscription
 from bff.common.fields import field, subscription
@@ -24,6 +25,11 @@ from bff.workstation.marketdata.types import (
 NO_HUB = "market-data hub not running in this BFF process"
 
 
+def _bad_input(exc: SelectionError) -> GraphQLError:
+    """A bad selection is the client's mistake: a typed error, not a masked internal one."""
+    return GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT"})
+
+
 def _hub() -> MarketDataHub | None:
     try:
         return current_hub()
@@ -35,7 +41,10 @@ def _hub() -> MarketDataHub | None:
 class MarketDataQueries:
     @field("Latest tick of each instrument (explicitly unavailable if the store is down)")
     async def market_snapshot(self, instrument_ids: list[strawberry.ID]) -> MarketSnapshot:
-        ids = resolve_instruments(instrument_ids, None)
+        try:
+            ids = resolve_instruments(instrument_ids, None)
+        except SelectionError as exc:
+            raise _bad_input(exc) from None
         if (hub := _hub()) is None:
             missing = [strawberry.ID(i) for i in ids]
             return MarketSnapshot(
@@ -67,7 +76,7 @@ class MarketDataSubscriptions:
                 resolve_instruments(instrument_ids, watchlist), rate_hz=resolve_rate(max_rate_hz)
             )
         except SelectionError as exc:
-            raise ValueError(str(exc)) from None
+            raise _bad_input(exc) from None
         if (hub := _hub()) is None:  # say so once, explicitly, and end the stream
             yield MarketDataUpdate(
                 kind=MarketDataUpdateKind.SNAPSHOT,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 
 from bff.auth import NotEntitled as NotEntitledError
@@ -35,6 +37,10 @@ def rfq_client(info: Info) -> RfqClient:
 
 def _invalid(info: Info, code: str, message: str) -> InvalidInput:
     return InvalidInput(code=code, message=message, correlation_id=_corr(info))
+
+
+def _positive(value: Decimal) -> bool:
+    return value.is_finite() and value > 0
 
 
 def _corr(info: Info) -> str:
@@ -79,8 +85,10 @@ class RfqMutations:
     @mutation("Send an RFQ to eligible LPs; a pre-trade refusal is LimitBreached or NotEntitled")
     async def create_rfq(self, info: Info, input: CreateRfqInput) -> CreateRfqResult:
         who = info.context.require_principal()
-        if not 0 < input.expiry_seconds <= MAX_EXPIRY_S or input.quantity <= 0:
+        if not 0 < input.expiry_seconds <= MAX_EXPIRY_S or not _positive(input.quantity):
             return _invalid(info, "INVALID_RFQ", "quantity > 0 and expirySeconds in 1..600")
+        if input.min_quantity is not None and not _positive(input.min_quantity):
+            return _invalid(info, "INVALID_RFQ", "minQuantity must be > 0")
         if not input.idempotency_key:
             return _invalid(info, "INVALID_RFQ", "idempotencyKey is required")
         instrument = str(input.instrument_id)

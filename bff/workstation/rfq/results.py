@@ -32,10 +32,10 @@ _BY_CODE: dict[str, type[OrionError]] = {
 
 def refusal(refused: RfqRefused, correlation_id: str) -> OrionError | NotEntitled:
     """Every code has one member; an unknown code is reported as invalid input, never masked."""
-    if refused.code == "NOT_REQUESTER":
-        return NotEntitled(message=refused.message)
-    kind = _BY_CODE.get(refused.code, InvalidInput)
-    return kind(code=refused.code, message=refused.message, correlation_id=correlation_id)
+    if refused.refusal == "NOT_REQUESTER":
+        return NotEntitled(message=refused.reason)
+    kind = _BY_CODE.get(refused.refusal, InvalidInput)
+    return kind(code=refused.refusal, message=refused.reason, correlation_id=correlation_id)
 
 
 def created(rfq: Rfq) -> Rfq | NotEntitled | LimitBreached:

@@ -301,3 +301,22 @@ async def test_rfq_updates_stream_the_rfq_then_changes_and_end_when_final(
     assert last.data["rfqUpdates"]["rfq"]["status"] == "CANCELLED"
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
+
+
+async def test_nan_quantity_is_invalid_input_not_an_internal_error(rfq_gql: RfqExecutor) -> None:
+    bad = await _create(rfq_gql, quantity="NaN")
+    assert (bad["__typename"], bad["code"]) == ("InvalidInput", "INVALID_RFQ")
+    assert (await _create(rfq_gql, minQuantity="-1"))["__typename"] == "InvalidInput"
+
+
+async def test_a_refused_read_is_a_typed_error_with_the_services_code(
+    rfq_gql: RfqExecutor,
+) -> None:
+    query = 'query { rfqs(after: "not-a-cursor") { nodes { id } } }'
+    result = await rfq_gql.run("workstation", query, token=rfq_gql.issuer.mint())
+    assert result.errors is not None
+    assert result.errors[0].extensions == {
+        "code": "BAD_USER_INPUT",
+        "service": "rfq",
+        "rfqCode": "INVALID_RFQ",
+    }
