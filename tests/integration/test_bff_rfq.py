@@ -7,6 +7,7 @@ run in-process on free ports. The client's X-Correlation-Id shows on the RFQ and
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from websockets.asyncio.client import ClientConnection, connect
 
 import eventbus.consumer  # noqa: F401  (processed_events table)
 import services.execution.event_specs
@@ -222,6 +224,44 @@ class Client:
         return data
 
 
+class Streams:
+    """rfqUpdates and blotterUpdates over one graphql-transport-ws session, read in background."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, base: str, tenant: str, rfq_id: str) -> Streams:
+        url = base.replace("http://", "ws://") + "/graphql/workstation"
+        ws = await connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        token = ISSUER.mint(tenant=tenant, sub="alice")
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert ack["type"] == "connection_ack", ack
+        live = "subscription ($id: ID!) { rfqUpdates(rfqId: $id) { rfq { status tradeId } } }"
+        blotter = "subscription { blotterUpdates(intervalMs: 250) { kind trade { id } } }"
+        for op, query, variables in (("u", live, {"id": rfq_id}), ("b", blotter, {})):
+            payload = {"query": query, "variables": variables}
+            await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
+        streams = cls(ws)
+        streams.task = asyncio.create_task(streams._read())
+        return streams
+
+    async def _read(self) -> None:
+        async for raw in self.ws:
+            self.messages.append(json.loads(raw))
+
+    def of(self, op: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("id") == op]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self.task is not None:
+            await asyncio.wait_for(self.task, 5)
+
+
 async def _accept_best(client: Client, rfq_id: str) -> dict[str, Any]:
     """A late quote may move the version between our read and the accept: retry a few times."""
     for attempt in range(5):
@@ -251,6 +291,7 @@ async def test_rfq_to_trade_through_graphql_keeps_the_clients_correlation_id(
         assert created["__typename"] == "Rfq", created
         assert (created["status"], created["correlationId"]) == ("SENT", correlation)
         rfq_id = created["id"]
+        streams = await Streams.open(stack.url, stack.tenant, rfq_id)
 
         async def quoted() -> Any:
             rfq = (await client.gql(RFQ, {"id": rfq_id}))["rfq"]
@@ -282,3 +323,17 @@ async def test_rfq_to_trade_through_graphql_keeps_the_clients_correlation_id(
         events = [a["event"] for a in audit]
         assert "RfqCreated" in events, events
         assert {a["correlationId"] for a in audit} == {correlation}
+
+        async def streamed() -> Any:
+            done = {"type": "complete", "id": "u"} in streams.of("u")
+            trades = [m for m in streams.of("b") if m["type"] == "next"]
+            kinds = [m["payload"]["data"]["blotterUpdates"]["kind"] for m in trades]
+            return True if done and "TRADE" in kinds else None
+
+        await eventually(streamed, "rfqUpdates to end TRADED and blotterUpdates to show the trade")
+        await streams.close()
+        updates = [m["payload"]["data"]["rfqUpdates"]["rfq"] for m in streams.of("u")[:-1]]
+        assert updates[-1] == {"status": "TRADED", "tradeId": trade["id"]}
+        blotter = [m["payload"]["data"]["blotterUpdates"] for m in streams.of("b")]
+        assert blotter[0]["kind"] == "READY"
+        assert {"kind": "TRADE", "trade": {"id": trade["id"]}} in blotter
