@@ -10,7 +10,7 @@ from graphql import GraphQLError
 
 from bff.auth.policy import enforce_subscription
 from bff.common.fields import field, subscription
-from bff.context import Info
+from bff.context import Info, OrionContext
 from bff.streaming.hub import MarketDataHub
 from bff.streaming.model import SelectionKey
 from bff.streaming.runtime import current_hub
@@ -30,6 +30,28 @@ def _bad_input(exc: SelectionError) -> GraphQLError:
     return GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT"})
 
 
+def _bff_context(info: Info) -> OrionContext | None:
+    """The BFF's context; None in bff.streaming's default-path baseline (a plain dict)."""
+    context: object = info.context
+    return context if isinstance(context, OrionContext) else None
+
+
+def entitled_split(info: Info, ids: list[str]) -> tuple[list[str], list[str]]:
+    """(entitled, refused) by asset class: market-data ids are `<ASSET CLASS>.<name>`.
+
+    Instrument-level entitlements name reference-data ids (`FX-EURUSD`), not these, so prices
+    are entitled per asset class (as the PRD's price view is).
+    """
+    if (ctx := _bff_context(info)) is None:  # the hub's unauthenticated baseline schema
+        return ids, []
+    ents = ctx.require_principal().entitlements
+    allowed: list[str] = []
+    refused: list[str] = []
+    for i in ids:
+        (allowed if ents.allows_asset_class(i.split(".", 1)[0]) else refused).append(i)
+    return allowed, refused
+
+
 def _hub() -> MarketDataHub | None:
     try:
         return current_hub()
@@ -40,15 +62,22 @@ def _hub() -> MarketDataHub | None:
 @strawberry.type
 class MarketDataQueries:
     @field("Latest tick of each instrument (explicitly unavailable if the store is down)")
-    async def market_snapshot(self, instrument_ids: list[strawberry.ID]) -> MarketSnapshot:
+    async def market_snapshot(
+        self, info: Info, instrument_ids: list[strawberry.ID]
+    ) -> MarketSnapshot:
         try:
-            ids = resolve_instruments(instrument_ids, None)
+            ids, refused = entitled_split(info, resolve_instruments(instrument_ids, None))
         except SelectionError as exc:
             raise _bad_input(exc) from None
+        not_entitled = [strawberry.ID(i) for i in refused]
         if (hub := _hub()) is None:
             missing = [strawberry.ID(i) for i in ids]
             return MarketSnapshot(
-                available=False, unavailable_reason=NO_HUB, ticks=[], missing_instrument_ids=missing
+                available=False,
+                unavailable_reason=NO_HUB,
+                ticks=[],
+                missing_instrument_ids=missing,
+                not_entitled_instrument_ids=not_entitled,
             )
         load, ticks = await hub.snapshot(ids)
         found = {t.instrument_id for t in ticks}
@@ -57,6 +86,7 @@ class MarketDataQueries:
             unavailable_reason=load.reason or None,
             ticks=[MarketTick.of(t, hub.stale.get(t.instrument_id, False)) for t in ticks],
             missing_instrument_ids=[strawberry.ID(i) for i in ids if i not in found],
+            not_entitled_instrument_ids=not_entitled,
         )
 
 
@@ -70,13 +100,16 @@ class MarketDataSubscriptions:
         watchlist: strawberry.ID | None = None,
         max_rate_hz: int | None = None,
     ) -> AsyncGenerator[MarketDataUpdate, None]:
-        enforce_subscription(info)  # before any work: PolicyGuard only sees resolved events
+        if _bff_context(info) is not None:  # the BFF's schema, not the hub's baseline
+            enforce_subscription(info)  # before any work: PolicyGuard only sees resolved events
         try:
-            key = SelectionKey.of(
-                resolve_instruments(instrument_ids, watchlist), rate_hz=resolve_rate(max_rate_hz)
-            )
+            ids, refused = entitled_split(info, resolve_instruments(instrument_ids, watchlist))
         except SelectionError as exc:
             raise _bad_input(exc) from None
+        if not ids:  # the entitled subset is streamed; nothing entitled is an error
+            message = f"not entitled to the prices of {', '.join(refused[:5])}"
+            raise GraphQLError(message, extensions={"code": "NOT_ENTITLED"})
+        key = SelectionKey.of(ids, rate_hz=resolve_rate(max_rate_hz))
         if (hub := _hub()) is None:  # say so once, explicitly, and end the stream
             yield MarketDataUpdate(
                 kind=MarketDataUpdateKind.SNAPSHOT,

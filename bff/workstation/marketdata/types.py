@@ -97,3 +97,6 @@ class MarketSnapshot:
     unavailable_reason: str | None
     ticks: list[MarketTick]
     missing_instrument_ids: list[strawberry.ID]
+    not_entitled_instrument_ids: list[strawberry.ID] = strawberry.field(
+        description="Asked for, but outside your asset-class entitlements: no prices sent"
+    )

@@ -103,3 +103,33 @@ async def test_admin_may_not_read_prices(gql: Executor) -> None:
     result = await gql.run("workstation", SNAPSHOT, {"ids": ["FX.EURUSD"]}, token=token)
     assert result.errors
     assert result.errors[0].extensions["code"] == "FORBIDDEN"  # type: ignore[index]
+
+
+async def test_prices_outside_asset_class_entitlements_are_withheld(
+    gql: Executor, hub: MarketDataHub
+) -> None:
+    hub.on_tick(_tick("FX.EURUSD", 1, "1.1"))
+    hub.on_tick(_tick("RATES.UST2Y", 1, "99.5"))
+    ents = {"asset_classes": ["FX"], "instruments": ["*"], "venues": ["*"]}
+    token = gql.issuer.mint(entitlements=ents)
+    ids = ["FX.EURUSD", "RATES.UST2Y"]
+    result = await gql.run("workstation", SNAPSHOT_ENT, {"ids": ids}, token=token)
+    assert result.errors is None
+    snap = result.data["marketSnapshot"]  # type: ignore[index]
+    assert [t["instrumentId"] for t in snap["ticks"]] == ["FX.EURUSD"]
+    assert snap["notEntitledInstrumentIds"] == ["RATES.UST2Y"]
+    ctx = await gql.context("workstation", token)
+    stream: Any = await gql.schemas["workstation"].subscribe(
+        STREAM, variable_values={"ids": ["RATES.UST2Y"]}, context_value=ctx
+    )
+    refused = await anext(stream)
+    assert refused.errors is not None
+    assert refused.errors[0].extensions["code"] == "NOT_ENTITLED"
+    await hub.close()
+
+
+SNAPSHOT_ENT = """
+query ($ids: [ID!]!) {
+  marketSnapshot(instrumentIds: $ids) { ticks { instrumentId } notEntitledInstrumentIds }
+}
+"""
