@@ -42,6 +42,8 @@ class FakeRfqService:
     fail_with: grpc.StatusCode | None = None  # every call fails with this status (no detail)
     # An unknown id is created on first use for the caller (for tests that name any id).
     autocreate: bool = False
+    # method name -> (status, service code): that method refuses so (e.g. a lost race).
+    refuse: dict[str, tuple[grpc.StatusCode, str]] = field(default_factory=dict)
 
     def add_quote(self, rfq_id: str, lp_id: str, price: str, ttl_s: float = 10) -> str:
         rfq = self.rfqs[rfq_id]
@@ -157,6 +159,8 @@ class FakeRfqChannel:
             if self.service.fail_with is not None:
                 raise aio.AioRpcError(self.service.fail_with, aio.Metadata(), aio.Metadata())
             try:
+                if (planned := self.service.refuse.get(method)) is not None:
+                    raise Refusal(planned[0], planned[1], "refused as planned by the test")
                 return getattr(self.service, method)(request, meta)
             except Refusal as refused:
                 raise aio.AioRpcError(

@@ -20,8 +20,12 @@ from bff.workstation.rfq.types import (
     CancelRfqResult,
     CreateRfqResult,
     InvalidInput,
+    LimitBreached,
+    QuoteExpired,
     Rfq,
     RfqNotFound,
+    RfqNotOpen,
+    VersionConflict,
 )
 from orion.rfq.v1 import rfq_service_pb2 as pb
 
@@ -98,7 +102,7 @@ class RfqMutations:
         try:
             row = await rfq_client(info).create_rfq(who, _create_request(input), checked=checked)
         except RfqRefused as exc:
-            return refusal(exc, _corr(info))  # type: ignore[return-value]
+            return refusal(exc, _corr(info), (LimitBreached,))  # type: ignore[return-value]
         return created(Rfq.from_pb(row))
 
     @mutation("Accept a quote; the trade follows (after any last look): watch rfqUpdates/trades")
@@ -124,7 +128,8 @@ class RfqMutations:
             )
             return Rfq.from_pb(await client.accept_quote(who, request))
         except RfqRefused as exc:
-            return refusal(exc, _corr(info))  # type: ignore[return-value]
+            members = (QuoteExpired, RfqNotOpen, RfqNotFound, VersionConflict)
+            return refusal(exc, _corr(info), members)  # type: ignore[return-value]
 
     @mutation("Cancel an open RFQ (refused once a quote was accepted)")
     async def cancel_rfq(self, info: Info, input: CancelRfqInput) -> CancelRfqResult:
@@ -135,4 +140,5 @@ class RfqMutations:
         try:
             return Rfq.from_pb(await rfq_client(info).cancel_rfq(who, request))
         except RfqRefused as exc:
-            return refusal(exc, _corr(info))  # type: ignore[return-value]
+            members = (RfqNotOpen, RfqNotFound, VersionConflict)
+            return refusal(exc, _corr(info), members)  # type: ignore[return-value]

@@ -30,11 +30,16 @@ _BY_CODE: dict[str, type[OrionError]] = {
 }
 
 
-def refusal(refused: RfqRefused, correlation_id: str) -> OrionError | NotEntitled:
-    """Every code has one member; an unknown code is reported as invalid input, never masked."""
+def refusal(
+    refused: RfqRefused, correlation_id: str, members: tuple[type, ...]
+) -> OrionError | NotEntitled:
+    """Every code has one member; a code unknown here, or whose member is not in the field's
+    union (`members`), is reported as InvalidInput with the service's code, never masked."""
     if refused.refusal == "NOT_REQUESTER":
         return NotEntitled(message=refused.reason)
     kind = _BY_CODE.get(refused.refusal, InvalidInput)
+    if kind not in members:
+        kind = InvalidInput
     return kind(code=refused.refusal, message=refused.reason, correlation_id=correlation_id)
 
 

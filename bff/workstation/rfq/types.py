@@ -237,5 +237,6 @@ AcceptQuoteResult = Annotated[
     strawberry.union("AcceptQuoteResult"),
 ]
 CancelRfqResult = Annotated[
-    Rfq | NotEntitled | RfqNotOpen | RfqNotFound | InvalidInput, strawberry.union("CancelRfqResult")
+    Rfq | NotEntitled | RfqNotOpen | RfqNotFound | VersionConflict | InvalidInput,
+    strawberry.union("CancelRfqResult"),
 ]

@@ -320,3 +320,17 @@ async def test_a_refused_read_is_a_typed_error_with_the_services_code(
         "service": "rfq",
         "rfqCode": "INVALID_RFQ",
     }
+
+
+async def test_a_refusal_outside_the_fields_union_is_invalid_input_with_the_code(
+    rfq_gql: RfqExecutor,
+) -> None:
+    rfq_id = (await _create(rfq_gql))["id"]
+    rfq_gql.service.refuse["CancelRfq"] = (StatusCode.ABORTED, "CONCURRENT_MODIFICATION")
+    data = {"rfqId": rfq_id, "idempotencyKey": "c-1"}
+    raced = await rfq_gql.run("workstation", CANCEL, {"input": data}, token=rfq_gql.issuer.mint())
+    lost = raced.data["cancelRfq"]  # type: ignore[index]
+    assert (lost["__typename"], lost["code"]) == ("VersionConflict", "CONCURRENT_MODIFICATION")
+    rfq_gql.service.refuse["CreateRfq"] = (StatusCode.FAILED_PRECONDITION, "RFQ_NOT_OPEN")
+    odd = await _create(rfq_gql, idempotencyKey="k-2")
+    assert (odd["__typename"], odd["code"]) == ("InvalidInput", "RFQ_NOT_OPEN")
