@@ -78,7 +78,7 @@ async def _run(url: str, token: str, requests: int, concurrency: int) -> dict[st
 
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        warm = {"query": QUERY, "variables": {"id": "FX-EURUSD"}}
+        warm = {"query": QUERY, "variables": {"id": "FX.EURUSD"}}
         await client.post(url, json=warm, headers=headers)
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))

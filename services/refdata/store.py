@@ -3,50 +3,63 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 
 from orion.refdata.v1 import refdata_pb2 as pb
+from services.marketdata.domain.instruments import SEEDED_INSTRUMENTS, AssetClass, Instrument
 
 SEED_TENANTS = ("acme", "globex")
+# Only acme has it: a cross-tenant probe, so an isolation bug shows up as a visible instrument.
+ACME_ONLY = "FX.AUDUSD"
+
+_ASSET_CLASS = {
+    AssetClass.FX: pb.ASSET_CLASS_FX,
+    AssetClass.RATES: pb.ASSET_CLASS_RATES,
+    AssetClass.CREDIT: pb.ASSET_CLASS_CREDIT,
+}
+# Trading size units: FX in base-currency millions, bonds and swaps per 100k face, CDS per 1m.
+_LOT_SIZE = {AssetClass.FX: "1000000", AssetClass.RATES: "100000", AssetClass.CREDIT: "1000000"}
+_EUR = ("DBR", "FRTR", "EURESTR", "ITX", "VW")
 
 
-def _fx(tenant: str, pair: str, venues: list[str]) -> pb.Instrument:
+def _currency(inst: Instrument) -> str:
+    name = inst.instrument_id.split(".", 1)[1]
+    if inst.asset_class is AssetClass.FX:
+        return name[3:]
+    if name.startswith("UKT"):
+        return "GBP"
+    return "EUR" if name.startswith(_EUR) else "USD"
+
+
+def _instrument(tenant: str, inst: Instrument) -> pb.Instrument:
+    name = inst.instrument_id.split(".", 1)[1]
+    fx = inst.asset_class is AssetClass.FX
+    tenor = re.search(r"(\d+Y)$", name)
     return pb.Instrument(
-        instrument_id=f"FX-{pair}",
+        instrument_id=inst.instrument_id,
         tenant_id=tenant,
-        symbol=f"{pair[:3]}/{pair[3:]}",
-        asset_class=pb.ASSET_CLASS_FX,
-        currency=pair[3:],
-        tick_size="0.00001",
-        lot_size="1000000",
-        venue_ids=venues,
-        version=1,
-    )
-
-
-def _bond(tenant: str, tenor: str, venues: list[str]) -> pb.Instrument:
-    return pb.Instrument(
-        instrument_id=f"UST-{tenor}",
-        tenant_id=tenant,
-        symbol=f"UST {tenor}",
-        asset_class=pb.ASSET_CLASS_RATES,
-        currency="USD",
-        tenor=tenor,
-        tick_size="0.0078125",
-        lot_size="100000",
-        venue_ids=venues,
+        symbol=f"{name[:3]}/{name[3:]}" if fx else name,
+        asset_class=_ASSET_CLASS[inst.asset_class],
+        currency=_currency(inst),
+        tenor="" if fx or tenor is None else tenor.group(1),
+        tick_size=str(inst.tick_size),
+        lot_size=_LOT_SIZE[inst.asset_class],
+        venue_ids=["RFQ-1", "CLOB-1"] if fx else ["RFQ-1"],
         version=1,
     )
 
 
 def seed_instruments() -> list[pb.Instrument]:
-    """The two tenants share symbols on purpose, so isolation bugs show up as wrong tenant ids."""
-    rows: list[pb.Instrument] = []
-    for tenant in SEED_TENANTS:
-        rows += [_fx(tenant, p, ["RFQ-1", "CLOB-1"]) for p in ("EURUSD", "GBPUSD", "USDJPY")]
-        rows += [_bond(tenant, t, ["RFQ-1"]) for t in ("2Y", "10Y")]
-    rows.append(_fx("acme", "AUDUSD", ["RFQ-1"]))  # only acme has it: a cross-tenant probe
-    return rows
+    """Market data's simulated universe is the reference data, so every priced instrument is
+    tradable by id; the two tenants share it on purpose, so isolation bugs show up as wrong
+    tenant ids."""
+    return [
+        _instrument(tenant, inst)
+        for tenant in SEED_TENANTS
+        for inst in SEEDED_INSTRUMENTS
+        if tenant == "acme" or inst.instrument_id != ACME_ONLY
+    ]
 
 
 def seed_venues(instruments: Iterable[pb.Instrument]) -> list[pb.Venue]:

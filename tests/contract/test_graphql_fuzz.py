@@ -51,7 +51,7 @@ def _any_node() -> st.SearchStrategy[graphql.ValueNode]:
             )
         )
 
-    ids = st.sampled_from(["FX-EURUSD", "UST-2Y", "acme", "trader-1"]) | st.text(max_size=12)
+    ids = st.sampled_from(["FX.EURUSD", "RATES.UST2Y", "acme", "trader-1"]) | st.text(max_size=12)
     return st.builds(build, st.sampled_from(ENTITY_TYPES), ids)
 
 

@@ -21,7 +21,7 @@ from tests.unit.bff.tokens import Issuer
 ISSUER = Issuer()
 UPSERT = """
 mutation {
-  upsertInstrument(input: {id: "FX-EURNOK", symbol: "EUR/NOK", assetClass: FX, currency: "NOK",
+  upsertInstrument(input: {id: "FX.EURNOK", symbol: "EUR/NOK", assetClass: FX, currency: "NOK",
                            tickSize: "0.0001", lotSize: "1000000", venueIds: ["RFQ-1"]}) {
     __typename ... on InstrumentSaved { version }
   }

@@ -24,7 +24,7 @@ from core.logging import JsonFormatter
 from tests.unit.bff.tokens import Issuer
 
 ISSUER = Issuer()
-QUERY = '{ instrument(id: "FX-EURUSD") { __typename ... on Instrument { symbol tickSize } } }'
+QUERY = '{ instrument(id: "FX.EURUSD") { __typename ... on Instrument { symbol tickSize } } }'
 _SPANS = InMemorySpanExporter()
 
 

@@ -39,8 +39,8 @@ def _bff_context(info: Info) -> OrionContext | None:
 def entitled_split(info: Info, ids: list[str]) -> tuple[list[str], list[str]]:
     """(entitled, refused) by asset class: market-data ids are `<ASSET CLASS>.<name>`.
 
-    Instrument-level entitlements name reference-data ids (`FX-EURUSD`), not these, so prices
-    are entitled per asset class (as the PRD's price view is).
+    Prices are entitled per asset class (as the PRD's price view is); instrument-level
+    entitlements govern trading, not viewing.
     """
     if (ctx := _bff_context(info)) is None:  # the hub's unauthenticated baseline schema
         return ids, []

@@ -55,9 +55,9 @@ async def _entitlement(info: Info, instrument_id: str) -> NotEntitled | tuple[st
     """Refused here when reference data knows the instrument and the user may not trade it;
     otherwise the ids the BFF vouches for in `x-entitled-instruments` (the service re-checks).
 
-    An id unknown to reference data is not refused here: the market-data and LP universe
-    (`FX.EURUSD`) is wider than the seeded reference data (`FX-EURUSD`); the service decides
-    from the user's explicit instrument entitlements.
+    An id unknown to reference data is not refused here: reference data can lag an instrument
+    that market data and the LPs already know, so the service decides from the user's explicit
+    instrument entitlements.
     """
     row = await info.context.loaders.instruments.load(instrument_id)
     if row is None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from services.marketdata.domain.instruments import SEEDED_INSTRUMENTS
+from services.refdata.store import ACME_ONLY
 from tests.unit.bff.conftest import Executor
 
 UPSERT = """
@@ -18,7 +22,7 @@ mutation ($input: InstrumentInput!) {
 
 def _input(**overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "id": "FX-EURCHF",
+        "id": "FX.EURCHF",
         "symbol": "EUR/CHF",
         "assetClass": "FX",
         "currency": "CHF",
@@ -37,17 +41,17 @@ async def test_admin_upsert_stores_under_callers_tenant_and_bumps_version(gql: E
     assert first.errors is None
     assert first.data["upsertInstrument"]["version"] == 1  # type: ignore[index]
     assert again.data["upsertInstrument"]["version"] == 2  # type: ignore[index]
-    stored = gql.refdata.store.get("globex", "FX-EURCHF")
+    stored = gql.refdata.store.get("globex", "FX.EURCHF")
     assert stored is not None
     assert stored.symbol == "EURCHF"
-    assert gql.refdata.store.get("acme", "FX-EURCHF") is None
+    assert gql.refdata.store.get("acme", "FX.EURCHF") is None
 
 
 async def test_trader_cannot_upsert_instruments(gql: Executor) -> None:
     result = await gql.run("admin", UPSERT, {"input": _input()}, token=gql.issuer.mint())
     assert result.data is None  # refused by the declared policy before the resolver runs
     assert result.errors[0].extensions["code"] == "FORBIDDEN"  # type: ignore[index]
-    assert gql.refdata.store.get("acme", "FX-EURCHF") is None
+    assert gql.refdata.store.get("acme", "FX.EURCHF") is None
 
 
 async def test_invalid_instrument_input_names_the_field(gql: Executor) -> None:
@@ -77,7 +81,7 @@ async def test_tenant_entity_resolves_only_the_callers_tenant(gql: Executor) -> 
     result = await gql.run("admin", query, {"r": reps}, token=gql.issuer.mint(tenant="acme"))
     assert result.errors is None
     assert result.data["_entities"] == [  # type: ignore[index]
-        {"id": "acme", "instrumentCount": 6, "venueCount": 2},
+        {"id": "acme", "instrumentCount": len(SEEDED_INSTRUMENTS), "venueCount": 2},
         None,
     ]
 
@@ -101,10 +105,12 @@ async def test_coverage_counts_instruments_by_asset_class(gql: Executor) -> None
     assert result.errors is None
     report = result.data["coverage"]  # type: ignore[index]
     assert report["tenantId"] == "globex"
-    assert report["total"] == 5
+    # globex has the whole simulated universe except acme's cross-tenant probe instrument.
+    globex = [i for i in SEEDED_INSTRUMENTS if i.instrument_id != ACME_ONLY]
+    assert report["total"] == len(globex)
+    counts = Counter(i.asset_class.value for i in globex)
     assert report["byAssetClass"] == [
-        {"assetClass": "FX", "count": 3},
-        {"assetClass": "RATES", "count": 2},
+        {"assetClass": name, "count": counts[name]} for name in sorted(counts)
     ]
 
 

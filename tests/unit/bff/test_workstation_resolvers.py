@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bff.grpc.errors import CircuitOpen
+from services.marketdata.domain.instruments import SEEDED_INSTRUMENTS, AssetClass
 from tests.unit.bff.conftest import Executor
 
 INSTRUMENT = """
@@ -20,7 +21,7 @@ query ($id: ID!) {
 
 
 async def test_instrument_by_id_returns_reference_data_with_decimal_ticks(gql: Executor) -> None:
-    result = await gql.run("workstation", INSTRUMENT, {"id": "FX-EURUSD"}, token=gql.issuer.mint())
+    result = await gql.run("workstation", INSTRUMENT, {"id": "FX.EURUSD"}, token=gql.issuer.mint())
     assert result.errors is None
     inst = result.data["instrument"]  # type: ignore[index]
     assert inst["__typename"] == "Instrument"
@@ -40,14 +41,14 @@ async def test_unknown_instrument_is_a_typed_not_found_result(gql: Executor) -> 
 
 async def test_other_tenants_instrument_is_not_found_not_leaked(gql: Executor) -> None:
     token = gql.issuer.mint(tenant="globex")
-    result = await gql.run("workstation", INSTRUMENT, {"id": "FX-AUDUSD"}, token=token)
+    result = await gql.run("workstation", INSTRUMENT, {"id": "FX.AUDUSD"}, token=token)
     assert result.data["instrument"]["__typename"] == "InstrumentNotFound"  # type: ignore[index]
 
 
 async def test_instrument_outside_entitlements_is_not_entitled(gql: Executor) -> None:
     ents = {"asset_classes": ["RATES"], "instruments": ["*"], "venues": ["*"]}
     token = gql.issuer.mint(entitlements=ents)
-    result = await gql.run("workstation", INSTRUMENT, {"id": "FX-EURUSD"}, token=token)
+    result = await gql.run("workstation", INSTRUMENT, {"id": "FX.EURUSD"}, token=token)
     assert result.data["instrument"]["__typename"] == "NotEntitled"  # type: ignore[index]
 
 
@@ -58,19 +59,19 @@ async def test_instrument_list_is_filtered_by_entitlement_and_asset_class(gql: E
     result = await gql.run("workstation", query, token=token)
     assert result.errors is None
     ids = {i["id"] for i in result.data["instruments"]}  # type: ignore[index]
-    assert ids == {"FX-AUDUSD", "FX-EURUSD", "FX-GBPUSD", "FX-USDJPY"}
+    assert ids == {i.instrument_id for i in SEEDED_INSTRUMENTS if i.asset_class is AssetClass.FX}
     assert result.data["rates"] == []  # type: ignore[index]
 
 
 async def test_aliased_instrument_lookups_are_batched_into_one_downstream_call(
     gql: Executor,
 ) -> None:
-    query = """{ a: instrument(id: "FX-EURUSD") { __typename }
-                 b: instrument(id: "UST-2Y") { __typename }
-                 c: instrument(id: "FX-EURUSD") { __typename } }"""
+    query = """{ a: instrument(id: "FX.EURUSD") { __typename }
+                 b: instrument(id: "RATES.UST2Y") { __typename }
+                 c: instrument(id: "FX.EURUSD") { __typename } }"""
     result = await gql.run("workstation", query, token=gql.issuer.mint())
     assert result.errors is None
-    assert gql.refdata.batch_calls == [["FX-EURUSD", "UST-2Y"]]
+    assert gql.refdata.batch_calls == [["FX.EURUSD", "RATES.UST2Y"]]
 
 
 async def test_query_without_token_is_rejected_with_unauthenticated_code(gql: Executor) -> None:
@@ -101,7 +102,7 @@ async def test_downstream_down_is_a_typed_error_code(gql: Executor) -> None:
 
 async def test_open_circuit_is_reported_with_its_own_code(gql: Executor) -> None:
     gql.refdata.fail_with = CircuitOpen("refdata", "circuit open: failing fast")
-    result = await gql.run("workstation", INSTRUMENT, {"id": "FX-EURUSD"}, token=gql.issuer.mint())
+    result = await gql.run("workstation", INSTRUMENT, {"id": "FX.EURUSD"}, token=gql.issuer.mint())
     assert result.errors[0].extensions["code"] == "CIRCUIT_OPEN"  # type: ignore[index]
 
 
@@ -122,10 +123,13 @@ async def test_unexpected_resolver_failure_is_masked_with_a_logged_error_id(
 async def test_entity_reference_resolves_instrument_for_the_gateway(gql: Executor) -> None:
     query = """query ($r: [_Any!]!) { _entities(representations: $r) {
         ... on Instrument { id symbol } } }"""
-    reps = [{"__typename": "Instrument", "id": "UST-10Y"}, {"__typename": "Instrument", "id": "X"}]
+    reps = [
+        {"__typename": "Instrument", "id": "RATES.UST10Y"},
+        {"__typename": "Instrument", "id": "X"},
+    ]
     result = await gql.run("workstation", query, {"r": reps}, token=gql.issuer.mint())
     assert result.errors is None
-    assert result.data["_entities"] == [{"id": "UST-10Y", "symbol": "UST 10Y"}, None]  # type: ignore[index]
+    assert result.data["_entities"] == [{"id": "RATES.UST10Y", "symbol": "UST10Y"}, None]  # type: ignore[index]
 
 
 async def test_unbuilt_domain_entities_resolve_to_null(gql: Executor) -> None:

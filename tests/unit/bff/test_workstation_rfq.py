@@ -71,7 +71,7 @@ def rfq_gql(refdata: FakeRefData, issuer: Issuer) -> RfqExecutor:
 
 def _input(**overrides: Any) -> dict[str, Any]:
     base = {
-        "instrumentId": "FX-EURUSD",
+        "instrumentId": "FX.EURUSD",
         "side": "BUY",
         "quantity": "1000000",
         "expirySeconds": 30,
@@ -106,10 +106,10 @@ async def test_create_rfq_sends_caller_and_entitlements_and_returns_correlation(
 
 
 async def test_entitlement_header_lists_the_users_instruments(rfq_gql: RfqExecutor) -> None:
-    ents = {"asset_classes": ["FX"], "instruments": ["FX-GBPUSD", "FX-EURUSD"], "venues": ["*"]}
+    ents = {"asset_classes": ["FX"], "instruments": ["FX.GBPUSD", "FX.EURUSD"], "venues": ["*"]}
     rfq = await _create(rfq_gql, token=rfq_gql.issuer.mint(entitlements=ents))
     assert rfq["__typename"] == "Rfq"
-    assert rfq_gql.service.calls[-1][1]["x-entitled-instruments"] == "FX-EURUSD,FX-GBPUSD"
+    assert rfq_gql.service.calls[-1][1]["x-entitled-instruments"] == "FX.EURUSD,FX.GBPUSD"
 
 
 async def test_instrument_outside_entitlements_is_not_entitled_without_calling_rfq(
@@ -131,12 +131,12 @@ async def test_bad_expiry_is_invalid_input_without_calling_rfq(rfq_gql: RfqExecu
 async def test_instrument_unknown_to_refdata_is_left_to_the_services_entitlement_check(
     rfq_gql: RfqExecutor,
 ) -> None:
-    ents = {"asset_classes": ["*"], "instruments": ["FX-GBPUSD"], "venues": ["*"]}
+    ents = {"asset_classes": ["*"], "instruments": ["FX.GBPUSD"], "venues": ["*"]}
     token = rfq_gql.issuer.mint(entitlements=ents)
-    refused = await _create(rfq_gql, token=token, instrumentId="FX.EURUSD")
+    refused = await _create(rfq_gql, token=token, instrumentId="FX.USDSEK")
     assert refused["__typename"] == "NotEntitled"
-    assert rfq_gql.service.calls[-1][1]["x-entitled-instruments"] == "FX-GBPUSD"
-    allowed = await _create(rfq_gql, instrumentId="FX.EURUSD", idempotencyKey="k-2")
+    assert rfq_gql.service.calls[-1][1]["x-entitled-instruments"] == "FX.GBPUSD"
+    allowed = await _create(rfq_gql, instrumentId="FX.USDSEK", idempotencyKey="k-2")
     assert allowed["__typename"] == "Rfq"
 
 

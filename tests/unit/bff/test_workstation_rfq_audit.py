@@ -21,7 +21,7 @@ query ($id: ID!) {
 }"""
 CREATE = """
 mutation {
-  createRfq(input: {instrumentId: "FX-EURUSD", side: BUY, quantity: "1", idempotencyKey: "k"}) {
+  createRfq(input: {instrumentId: "FX.EURUSD", side: BUY, quantity: "1", idempotencyKey: "k"}) {
     ... on Rfq { id }
   }
 }"""

@@ -20,7 +20,7 @@ def _row(tenant: str, trade_id: str, executed: str, rfq_id: str = "rfq-1") -> by
             "tenant_id": tenant,
             "rfq_id": rfq_id,
             "quote_id": "q-1",
-            "instrument_id": "FX-EURUSD",
+            "instrument_id": "FX.EURUSD",
             "side": "SIDE_SELL",
             "quantity": "1000000",
             "price": "1.1",
