@@ -11,6 +11,7 @@ from core.cli import events as events_cli
 from core.cli import gateway as gateway_cli
 from core.cli import identity as identity_cli
 from core.cli import infra as infra_cli
+from core.cli import load as load_cli
 from core.cli import marketdata as marketdata_cli
 from core.cli import replay as replay_cli
 
@@ -30,6 +31,7 @@ replay_cli.register(app)
 gateway_cli.register(app)
 identity_cli.register(app)
 marketdata_cli.register(app)
+load_cli.register(app)
 
 
 def main() -> None:
