@@ -5,14 +5,14 @@ import { createLiveBackend, toTick } from '../src/api/liveBackend';
 import type { MarketTickGql } from '../src/api/operations';
 
 const gqlTick: MarketTickGql = {
-  instrumentId: 'EURUSD', sequence: 7, prevSequence: null, bid: '1.08331', ask: '1.08339', bidSize: null, askSize: '2000000',
+  instrumentId: 'FX.EURUSD', sequence: 7, prevSequence: null, bid: '1.08331', ask: '1.08339', bidSize: null, askSize: '2000000',
   ts: '2026-11-24T10:00:00.250Z', stale: false, quality: 'GOOD',
 };
 
 describe('live backend mapping', () => {
   it('parses decimal strings and ISO timestamps into ticks', () => {
     expect(toTick(gqlTick)).toEqual({
-      instrumentId: 'EURUSD', sequence: 7, prevSequence: null, bid: 1.08331, ask: 1.08339, bidSize: null, askSize: 2_000_000,
+      instrumentId: 'FX.EURUSD', sequence: 7, prevSequence: null, bid: 1.08331, ask: 1.08339, bidSize: null, askSize: 2_000_000,
       ts: Date.parse('2026-11-24T10:00:00.250Z'), stale: false, quality: 'GOOD',
     });
   });
@@ -52,5 +52,33 @@ describe('live backend mapping', () => {
     onData?.(msg('SNAPSHOT', 6));
     onData?.(msg('INCREMENT', 7));
     expect(seen).toEqual(['S1', 'I1', 'S1', 'I1']);
+  });
+});
+
+describe('live backend RFQ reads', () => {
+  it('follows the rfqs cursor pages up to the limit', async () => {
+    const calls: unknown[] = [];
+    const http = {
+      request: async (_q: string, vars: { first: number; after: string | null }) => {
+        calls.push(vars);
+        const start = vars.after ? Number(vars.after) : 0;
+        const nodes = Array.from({ length: vars.first }, (_, i) => ({ id: `R${start + i}` }));
+        return { rfqs: { nodes, endCursor: String(start + vars.first), hasNextPage: start + vars.first < 250 } };
+      },
+    } as unknown as GraphqlHttpClient;
+    const rfqs = await createLiveBackend(http, {} as ConnectionManager).rfqs(230);
+    expect(rfqs).toHaveLength(230);
+    expect(calls).toEqual([{ first: 100, after: null }, { first: 100, after: '100' }, { first: 30, after: '200' }]);
+  });
+
+  it('passes blotter rows on and skips the READY message', () => {
+    let onData: ((d: unknown) => void) | undefined;
+    const ws = { subscribe: (_q: string, _v: () => unknown, h: { onData: (d: unknown) => void }) => { onData = h.onData; return { unsubscribe: () => undefined }; } } as unknown as ConnectionManager;
+    const seen: string[] = [];
+    createLiveBackend({} as GraphqlHttpClient, ws).blotterUpdates((r) => seen.push(`rfq ${r.id}`), (t) => seen.push(`trade ${t.id}`));
+    onData?.({ blotterUpdates: { kind: 'READY', serverTime: '2026-11-24T10:00:00Z', rfq: null, trade: null } });
+    onData?.({ blotterUpdates: { kind: 'RFQ', serverTime: '2026-11-24T10:00:00Z', rfq: { id: 'R1' }, trade: null } });
+    onData?.({ blotterUpdates: { kind: 'TRADE', serverTime: '2026-11-24T10:00:01Z', rfq: null, trade: { id: 'T1' } } });
+    expect(seen).toEqual(['rfq R1', 'trade T1']);
   });
 });

@@ -8,7 +8,7 @@ const at = (ms: number) => new Date(NOW + ms).toISOString();
 function quote(id: string, price: string, receivedMs: number, extra: Partial<Quote> = {}): Quote {
   return {
     id, rfqId: 'r1', lpId: `lp-${id}`, lpName: `LP ${id}`, price, quantity: '1000000',
-    receivedAt: at(receivedMs), validUntil: at(5_000), status: 'ACTIVE', correlationId: 'c1', ...extra,
+    receivedAt: at(receivedMs), validUntil: at(5_000), status: 'ACTIVE', rank: 1, live: true, timeRemainingMs: 5_000, lastLook: true, correlationId: 'c1', ...extra,
   };
 }
 
@@ -29,15 +29,16 @@ describe('quote ranking display', () => {
   it('puts expired, withdrawn and rejected quotes after live ones, without a rank', () => {
     const mixed = [
       quote('old', '1.0000', -4_000, { validUntil: at(-1) }),
-      quote('rej', '1.0001', -3_000, { status: 'LAST_LOOK_REJECTED' }),
+      quote('rej', '1.0001', -3_000),
       quote('live', '1.0900', -2_000),
     ];
-    const ranked = rankQuotes(mixed, 'BUY', NOW);
+    const refused = new Set(['rej']);
+    const ranked = rankQuotes(mixed, 'BUY', NOW, true, refused);
     expect(ranked.map((r) => [r.quote.id, r.rank])).toEqual([['live', 1], ['rej', null], ['old', null]]);
     expect(ranked[0]?.timeRemainingMs).toBe(5_000);
-    expect(bestQuote(mixed, 'BUY', NOW)?.id).toBe('live');
+    expect(bestQuote(mixed.filter((q) => !refused.has(q.id)), 'BUY', NOW)?.id).toBe('live');
     expect(quoteStateLabel(mixed[0]!, NOW)).toBe('Expired');
-    expect(quoteStateLabel(mixed[1]!, NOW)).toBe('Rejected on last look');
+    expect(quoteStateLabel(mixed[1]!, NOW, true, true)).toBe('Rejected on last look');
   });
 
   it('ranks nothing once the RFQ is closed', () => {

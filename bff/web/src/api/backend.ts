@@ -33,10 +33,13 @@ export interface Backend {
   createRfq(input: CreateRfqInput): Promise<CreateRfqResult['createRfq']>;
   acceptQuote(input: AcceptQuoteInput): Promise<AcceptQuoteResult['acceptQuote']>;
   cancelRfq(input: CancelRfqInput): Promise<CancelRfqResult['cancelRfq']>;
+  /** The newest RFQs, following the cursor pages up to `limit`. */
   rfqs(limit?: number): Promise<Rfq[]>;
   trades(limit?: number): Promise<Trade[]>;
+  /** One trade; null when unknown (e.g. not yet visible). */
+  trade(id: string): Promise<Trade | null>;
   /** Live view of one RFQ; serverTime (epoch ms) lets countdowns correct for clock skew. */
   watchRfq(rfqId: string, onUpdate: (rfq: Rfq, serverTime: number) => void, onError: (message: string) => void): () => void;
-  /** Upserts for the blotters. */
+  /** Upserts for the blotters (the stream's READY message carries no row and is not passed on). */
   blotterUpdates(onRfq: (rfq: Rfq) => void, onTrade: (trade: Trade) => void): () => void;
 }

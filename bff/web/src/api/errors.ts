@@ -35,6 +35,34 @@ const MESSAGES: Record<string, Omit<TraderMessage, 'code' | 'correlationId'>> = 
     detail: 'This RFQ was already accepted, cancelled or expired.',
     severity: 'warning',
   },
+  CANCEL_AFTER_ACCEPT: {
+    title: 'Too late to cancel',
+    detail: 'A quote was already accepted on this RFQ; it can no longer be cancelled.',
+    severity: 'warning',
+  },
+  VERSION_CONFLICT: {
+    title: 'RFQ changed',
+    detail: 'The RFQ changed while you acted (for example a new quote arrived). Nothing was done.',
+    action: 'Check the quotes and try again.',
+    severity: 'warning',
+  },
+  RFQ_NOT_FOUND: {
+    title: 'RFQ not found',
+    detail: 'Orion has no such RFQ for you.',
+    severity: 'error',
+  },
+  QUOTE_NOT_FOUND: {
+    title: 'Quote no longer there',
+    detail: 'That quote is not on the RFQ any more (withdrawn or refused). Nothing was done.',
+    action: 'Accept another live quote.',
+    severity: 'warning',
+  },
+  PRE_TRADE_REJECTED: {
+    title: 'Refused by a pre-trade check',
+    detail: 'A risk check refused the request.',
+    action: 'Reduce the size or contact risk control.',
+    severity: 'error',
+  },
   NOT_ENTITLED: {
     title: 'Not permitted',
     detail: 'Your account is not entitled to trade this instrument or venue.',
@@ -92,7 +120,8 @@ const MESSAGES: Record<string, Omit<TraderMessage, 'code' | 'correlationId'>> = 
 export function explainCode(code: string, serverMessage?: string | null, correlationId?: string | null): TraderMessage {
   const known = MESSAGES[code];
   if (known) {
-    const detail = code === 'INVALID_INPUT' && serverMessage ? serverMessage : known.detail;
+    const useServer = (code === 'INVALID_INPUT' || code === 'PRE_TRADE_REJECTED') && serverMessage;
+    const detail = useServer ? serverMessage : known.detail;
     return { ...known, detail, code, correlationId: correlationId ?? null };
   }
   return {

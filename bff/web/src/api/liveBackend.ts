@@ -84,8 +84,19 @@ export function createLiveBackend(http: GraphqlHttpClient, ws: ConnectionManager
     createRfq: async (input) => (await http.request<ops.CreateRfqResult>(ops.CREATE_RFQ, { input })).createRfq,
     acceptQuote: async (input) => (await http.request<ops.AcceptQuoteResult>(ops.ACCEPT_QUOTE, { input })).acceptQuote,
     cancelRfq: async (input) => (await http.request<ops.CancelRfqResult>(ops.CANCEL_RFQ, { input })).cancelRfq,
-    rfqs: async (limit = 500) => (await http.request<ops.RfqsResult>(ops.RFQS, { limit })).rfqs,
-    trades: async (limit = 500) => (await http.request<ops.TradesResult>(ops.TRADES, { limit })).trades,
+    rfqs: async (limit = 500) => {
+      const out: ops.Rfq[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const vars: ops.RfqsVars = { first: Math.min(100, limit - out.length), after };
+        const page: ops.RfqsResult['rfqs'] = (await http.request<ops.RfqsResult>(ops.RFQS, vars)).rfqs;
+        out.push(...page.nodes);
+        if (!page.hasNextPage || !page.endCursor || out.length >= limit || page.nodes.length === 0) return out.slice(0, limit);
+        after = page.endCursor;
+      }
+    },
+    trades: async (limit = 500) => (await http.request<ops.TradesResult>(ops.TRADES, { limit: Math.min(limit, 500) })).trades,
+    trade: async (id) => (await http.request<ops.TradeResult>(ops.TRADE, { id })).trade,
     watchRfq: (rfqId, onUpdate, onError) => {
       const handle = ws.subscribe<ops.RfqUpdatesResult>(ops.RFQ_UPDATES, () => ({ rfqId }), {
         onData: (data) => onUpdate(data.rfqUpdates.rfq, Date.parse(data.rfqUpdates.serverTime)),
@@ -96,6 +107,7 @@ export function createLiveBackend(http: GraphqlHttpClient, ws: ConnectionManager
     blotterUpdates: (onRfq, onTrade) => {
       const handle = ws.subscribe<ops.BlotterUpdatesResult>(ops.BLOTTER_UPDATES, () => ({}), {
         onData: (data) => {
+          if (data.blotterUpdates.kind === 'READY') return;
           if (data.blotterUpdates.rfq) onRfq(data.blotterUpdates.rfq);
           if (data.blotterUpdates.trade) onTrade(data.blotterUpdates.trade);
         },

@@ -1,25 +1,31 @@
 /**
  * Every GraphQL operation the workstation sends, with hand-written result types.
  *
- * HAND-WRITTEN FOR NOW: once the subgraph SDL is checked in under schemas/graphql/*.graphql, these
- * types are to be generated from it (graphql-codegen typed documents) and this file reduced to the
- * documents. Until then this module IS the contract the UI expects from the workstation subgraph;
- * contract/workstation-ui-expected.graphql states the same as SDL for the BFF engineers.
+ * The source of truth is the workstation subgraph SDL, schemas/graphql/workstation.graphql
+ * (generated from bff/workstation/**). tests/contract.test.ts validates every document below
+ * against it, and scripts/mock-platform.mjs serves a schema built from the same file.
  *
- * Conventions assumed: Decimal scalars serialise as strings; DateTime as ISO-8601 strings (UTC);
- * expected business failures are union members implementing the `OrionError` interface.
+ * Conventions: Decimal scalars serialise as strings; DateTime as ISO-8601 strings (UTC); expected
+ * business failures are union members implementing the `OrionError` interface (NotEntitled has
+ * only a message).
  *
- * Status per area (2026-11-24): instruments, me, marketSnapshot and marketData match the
- * workstation subgraph in bff/workstation/ as committed; the RFQ and trade operations below are the
- * UI's proposal for the RFQ subgraph work (Rfq and Trade are id-only stubs there so far).
+ * RFQ lifecycle (the RFQ service's state machine): CREATED -> SENT -> QUOTING -> ACCEPTED ->
+ * TRADED, or REJECTED / EXPIRED / CANCELLED. acceptQuote answers the RFQ in ACCEPTED, not a trade:
+ * the LP may still refuse at last look (the RFQ goes back to QUOTING without that quote, or to
+ * REJECTED once expired); the trade id appears in Rfq.tradeIds when the RFQ is TRADED.
  */
 
 export type Decimal = string;
 export type DateTime = string;
 export type Side = 'BUY' | 'SELL';
 export type DataQuality = 'GOOD' | 'INDICATIVE' | 'DEGRADED' | 'UNKNOWN';
-export type RfqStatus = 'OPEN' | 'QUOTED' | 'ACCEPTED' | 'FILLED' | 'PARTIALLY_FILLED' | 'EXPIRED' | 'CANCELLED' | 'REJECTED';
-export type QuoteStatus = 'ACTIVE' | 'ACCEPTED' | 'EXPIRED' | 'WITHDRAWN' | 'LAST_LOOK_REJECTED';
+export type RfqStatus = 'UNSPECIFIED' | 'CREATED' | 'SENT' | 'QUOTING' | 'ACCEPTED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED' | 'TRADED';
+export type QuoteStatus = 'ACTIVE' | 'ACCEPTED' | 'EXPIRED' | 'WITHDRAWN';
+
+/** The RFQ takes quotes and may be cancelled. */
+export const OPEN_RFQ_STATUSES: ReadonlySet<RfqStatus> = new Set<RfqStatus>(['CREATED', 'SENT', 'QUOTING']);
+/** Nothing more will happen to the RFQ. */
+export const FINAL_RFQ_STATUSES: ReadonlySet<RfqStatus> = new Set<RfqStatus>(['REJECTED', 'EXPIRED', 'CANCELLED', 'TRADED']);
 
 /** Error codes the UI knows how to explain (errors.ts); unknown codes still show their message. */
 export type OrionErrorCode =
@@ -31,6 +37,9 @@ export type OrionErrorCode =
   | 'LIMIT_BREACHED'
   | 'KILL_SWITCH_ACTIVE'
   | 'INVALID_INPUT'
+  | 'VERSION_CONFLICT'
+  | 'RFQ_NOT_FOUND'
+  | 'PRE_TRADE_REJECTED'
   | 'UNAUTHENTICATED'
   | 'RATE_LIMITED'
   | (string & {});
@@ -134,11 +143,18 @@ export interface Quote {
   quantity: Decimal;
   receivedAt: DateTime;
   validUntil: DateTime;
+  /** 1 = best for the requester (server ranking); 0 = no longer live. */
+  rank: number;
+  live: boolean;
   status: QuoteStatus;
+  /** At the server, when the RFQ was read; 0 when not live. */
+  timeRemainingMs: number;
+  /** The LP may still refuse an acceptance (last look). */
+  lastLook: boolean;
   correlationId: string;
 }
 
-export interface AuditEntry { at: DateTime; event: string; actor: string | null; detail: string | null }
+export interface AuditEntry { at: DateTime; event: string; actor: string | null; outcome: string | null; detail: string | null }
 
 export interface Rfq {
   id: string;
@@ -149,12 +165,18 @@ export interface Rfq {
   minQuantity: Decimal | null;
   allowPartial: boolean;
   status: RfqStatus;
+  /** Name it as acceptQuote's expectedVersion; grows on every change. */
+  version: number;
   createdAt: DateTime;
   expiresAt: DateTime;
+  timeRemainingMs: number;
   statusReason: string | null;
+  acceptedQuoteId: string | null;
   quotes: Quote[];
+  /** [tradeId] once TRADED. */
   tradeIds: string[];
-  audit: AuditEntry[];
+  /** null: no audit store. */
+  audit: AuditEntry[] | null;
 }
 
 export interface Trade {
@@ -167,22 +189,22 @@ export interface Trade {
   quantity: Decimal;
   price: Decimal;
   notional: Decimal;
-  currency: string;
-  lpId: string;
-  lpName: string;
-  executedAt: DateTime;
+  /** Quote currency from reference data; null when unknown. */
+  currency: string | null;
+  lpId: string | null;
+  lpName: string | null;
+  executedAt: DateTime | null;
   status: string;
-  audit: AuditEntry[];
+  audit: AuditEntry[] | null;
 }
 
-const QUOTE_FIELDS = 'id rfqId lpId lpName price quantity receivedAt validUntil status correlationId';
-const AUDIT_FIELDS = 'audit { at event actor detail }';
-const RFQ_FIELDS = `id correlationId instrumentId side quantity minQuantity allowPartial status createdAt expiresAt
-  statusReason tradeIds quotes { ${QUOTE_FIELDS} } ${AUDIT_FIELDS}`;
+const QUOTE_FIELDS = 'id rfqId lpId lpName price quantity receivedAt validUntil rank live status timeRemainingMs lastLook correlationId';
+const AUDIT_FIELDS = 'audit { at event actor outcome detail }';
+const RFQ_FIELDS = `id correlationId instrumentId side quantity minQuantity allowPartial status version createdAt expiresAt
+  timeRemainingMs statusReason acceptedQuoteId tradeIds quotes { ${QUOTE_FIELDS} } ${AUDIT_FIELDS}`;
 const TRADE_FIELDS = `id correlationId rfqId quoteId instrumentId side quantity price notional currency lpId lpName
   executedAt status ${AUDIT_FIELDS}`;
-// Proposed for the RFQ subgraph: every expected failure implements OrionError. The shared
-// NotEntitled type (message only) is selected too so the UI works with what exists today.
+// Every expected failure implements OrionError; NotEntitled (shared with other subgraphs) has a message only.
 const ERROR_FIELDS = '... on OrionError { code message correlationId } ... on NotEntitled { message }';
 
 export interface CreateRfqInput {
@@ -203,15 +225,19 @@ export const CREATE_RFQ = /* GraphQL */ `
 `;
 export interface CreateRfqResult { createRfq: ({ __typename: 'Rfq' } & Rfq) | OrionError }
 
-export interface AcceptQuoteInput { rfqId: string; quoteId: string; idempotencyKey: string }
+export interface AcceptQuoteInput { rfqId: string; quoteId: string; idempotencyKey: string; expectedVersion?: number | null }
+/**
+ * Answers the RFQ (ACCEPTED), not a trade: follow it with rfqUpdates until TRADED (tradeIds) or a
+ * last-look refusal (back to QUOTING without the quote, or REJECTED).
+ */
 export const ACCEPT_QUOTE = /* GraphQL */ `
   mutation AcceptQuote($input: AcceptQuoteInput!) {
-    acceptQuote(input: $input) { __typename ... on Trade { ${TRADE_FIELDS} } ${ERROR_FIELDS} }
+    acceptQuote(input: $input) { __typename ... on Rfq { ${RFQ_FIELDS} } ${ERROR_FIELDS} }
   }
 `;
-export interface AcceptQuoteResult { acceptQuote: ({ __typename: 'Trade' } & Trade) | OrionError }
+export interface AcceptQuoteResult { acceptQuote: ({ __typename: 'Rfq' } & Rfq) | OrionError }
 
-export interface CancelRfqInput { rfqId: string; idempotencyKey: string }
+export interface CancelRfqInput { rfqId: string; idempotencyKey: string; reason?: string }
 export const CANCEL_RFQ = /* GraphQL */ `
   mutation CancelRfq($input: CancelRfqInput!) {
     cancelRfq(input: $input) { __typename ... on Rfq { ${RFQ_FIELDS} } ${ERROR_FIELDS} }
@@ -224,17 +250,28 @@ export const RFQ = /* GraphQL */ `
 `;
 export interface RfqResult { rfq: Rfq | null }
 
+export interface RfqFilter { statuses?: RfqStatus[] | null; instrumentId?: string | null }
+/** One page, newest first; pass endCursor as `after` while hasNextPage. */
 export const RFQS = /* GraphQL */ `
-  query Rfqs($limit: Int) { rfqs(limit: $limit) { ${RFQ_FIELDS} } }
+  query Rfqs($filter: RfqFilter, $first: Int!, $after: String) {
+    rfqs(filter: $filter, first: $first, after: $after) { nodes { ${RFQ_FIELDS} } endCursor hasNextPage }
+  }
 `;
-export interface RfqsResult { rfqs: Rfq[] }
+export type RfqsVars = { filter?: RfqFilter | null; first: number; after?: string | null };
+export interface RfqsResult { rfqs: { nodes: Rfq[]; endCursor: string | null; hasNextPage: boolean } }
 
+/** The tenant's trades, newest first (the server caps limit at 500). */
 export const TRADES = /* GraphQL */ `
-  query Trades($limit: Int) { trades(limit: $limit) { ${TRADE_FIELDS} } }
+  query Trades($limit: Int!) { trades(limit: $limit) { ${TRADE_FIELDS} } }
 `;
 export interface TradesResult { trades: Trade[] }
 
-/** Live view of one RFQ: the whole RFQ (with quotes) on every change, plus server time for countdowns. */
+export const TRADE = /* GraphQL */ `
+  query Trade($id: ID!) { trade(id: $id) { ${TRADE_FIELDS} } }
+`;
+export interface TradeResult { trade: Trade | null }
+
+/** Live view of one RFQ: now, then on every change; the stream ends when the RFQ is final. */
 export const RFQ_UPDATES = /* GraphQL */ `
   subscription RfqUpdates($rfqId: ID!) {
     rfqUpdates(rfqId: $rfqId) { serverTime rfq { ${RFQ_FIELDS} } }
@@ -242,24 +279,26 @@ export const RFQ_UPDATES = /* GraphQL */ `
 `;
 export interface RfqUpdatesResult { rfqUpdates: { serverTime: DateTime; rfq: Rfq } }
 
-/** Lifecycle of the user's RFQs and trades for the blotters (upserts by id). */
+/** READY once (no row), then one RFQ or one trade per message (upserts by id). */
 export const BLOTTER_UPDATES = /* GraphQL */ `
   subscription BlotterUpdates {
-    blotterUpdates { rfq { ${RFQ_FIELDS} } trade { ${TRADE_FIELDS} } }
+    blotterUpdates { kind serverTime rfq { ${RFQ_FIELDS} } trade { ${TRADE_FIELDS} } }
   }
 `;
-export interface BlotterUpdatesResult { blotterUpdates: { rfq: Rfq | null; trade: Trade | null } }
+export interface BlotterUpdatesResult {
+  blotterUpdates: { kind: 'READY' | 'RFQ' | 'TRADE'; serverTime: DateTime; rfq: Rfq | null; trade: Trade | null };
+}
 
 /** Typed failures the BFF already has that carry no `code` field: their type name says it. */
 const CODE_BY_TYPENAME: Record<string, OrionErrorCode> = {
   NotEntitled: 'NOT_ENTITLED',
   InstrumentNotFound: 'INSTRUMENT_NOT_FOUND',
   QuoteExpired: 'QUOTE_EXPIRED',
-  LastLookRejected: 'LAST_LOOK_REJECTED',
-  RfqExpired: 'RFQ_EXPIRED',
+  RfqNotFound: 'RFQ_NOT_FOUND',
   RfqNotOpen: 'RFQ_NOT_OPEN',
+  VersionConflict: 'VERSION_CONFLICT',
   LimitBreached: 'LIMIT_BREACHED',
-  KillSwitchActive: 'KILL_SWITCH_ACTIVE',
+  InvalidInput: 'INVALID_INPUT',
 };
 
 /** Any union member other than the success type counts as a failure, with or without `code`. */

@@ -8,9 +8,10 @@ const LPS = ['Atlas LP', 'Borealis', 'Cygnus Bank', 'Draco Markets', 'Eridanus']
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 const uuid = () => crypto.randomUUID();
 
-function audit(rfq: { audit: AuditEntry[] }, event: string, detail: string | null = null, actor: string | null = 'system'): void {
-  rfq.audit = [...rfq.audit, { at: iso(), event, actor, detail }];
+function audit(rfq: { audit: AuditEntry[] | null }, event: string, detail: string | null = null, actor: string | null = 'system'): void {
+  rfq.audit = [...(rfq.audit ?? []), { at: iso(), event, actor, outcome: null, detail }];
 }
+const OPEN = (rfq: Rfq) => rfq.status === 'SENT' || rfq.status === 'QUOTING';
 
 function err(typename: string, code: string, message: string, correlationId: string | null): OrionError {
   return { __typename: typename, code, message, correlationId };
@@ -30,19 +31,20 @@ function seedHistory(rfqs: Map<string, Rfq>, trades: Map<string, Trade>, market:
     const price = ((market.mid(instrumentId) ?? 1) * (1 + (i - 4) * 0.0003)).toFixed(6);
     const lp = LPS[i % LPS.length] ?? 'Atlas LP';
     const rfq: Rfq = {
-      id, correlationId, instrumentId, side, quantity, minQuantity: null, allowPartial: false, status: filled ? 'FILLED' : 'EXPIRED',
-      createdAt: iso(at), expiresAt: iso(at + 30_000), statusReason: filled ? `Filled with ${lp}` : 'Expired without an accepted quote',
+      id, correlationId, instrumentId, side, quantity, minQuantity: null, allowPartial: false, status: filled ? 'TRADED' : 'EXPIRED',
+      version: 5, createdAt: iso(at), expiresAt: iso(at + 30_000), timeRemainingMs: 0, acceptedQuoteId: null,
+      statusReason: filled ? null : 'Expired without an accepted quote',
       quotes: [], tradeIds: filled ? [`TRD-${String(4901 + i)}`] : [],
-      audit: [{ at: iso(at), event: 'RfqCreated', actor: 'demo.trader', detail: `${side} ${quantity} ${instrumentId}` },
-        { at: iso(at + 2_000), event: filled ? 'QuoteAccepted' : 'RfqExpired', actor: filled ? lp : 'system', detail: null }],
+      audit: [{ at: iso(at), event: 'RfqCreated', actor: 'demo.trader', outcome: null, detail: `${side} ${quantity} ${instrumentId}` },
+        { at: iso(at + 2_000), event: filled ? 'QuoteAccepted' : 'RfqExpired', actor: filled ? lp : 'system', outcome: null, detail: null }],
     };
     rfqs.set(id, rfq);
     if (!filled) return;
     const trade: Trade = {
       id: `TRD-${String(4901 + i)}`, correlationId, rfqId: id, quoteId: null, instrumentId, side, quantity, price,
       notional: (Number(quantity) * Number(price)).toFixed(2), currency: DEMO_INSTRUMENTS.find((x) => x.id === instrumentId)?.currency ?? 'USD',
-      lpId: `lp-${(i % LPS.length) + 1}`, lpName: lp, executedAt: iso(at + 2_100), status: 'CONFIRMED',
-      audit: [{ at: iso(at + 2_100), event: 'TradeExecuted', actor: 'system', detail: `${side} ${quantity} @ ${price} with ${lp}` }],
+      lpId: `lp-${(i % LPS.length) + 1}`, lpName: lp, executedAt: iso(at + 2_100), status: 'EXECUTED',
+      audit: [{ at: iso(at + 2_100), event: 'TradeExecuted', actor: 'system', outcome: null, detail: `${side} ${quantity} @ ${price} with ${lp}` }],
     };
     trades.set(trade.id, trade);
   });
@@ -97,7 +99,7 @@ export function createDemoBackend(): Backend {
     LPS.forEach((lp, i) => setTimeout(() => sendQuote(rfq, lp, i), delays[i]));
   };
   const sendQuote = (rfq: Rfq, lp: string, i: number) => {
-    if (rfq.status !== 'OPEN' && rfq.status !== 'QUOTED') return;
+    if (!OPEN(rfq)) return;
     const mid = market.mid(rfq.instrumentId) ?? 1;
     const tick = market.tickSize(rfq.instrumentId);
     const edge = (2 + Math.floor(Math.random() * 6)) * tick;
@@ -105,10 +107,12 @@ export function createDemoBackend(): Backend {
     const validMs = 4_000 + Math.random() * 4_000;
     const quote: Quote = {
       id: uuid(), rfqId: rfq.id, lpId: `lp-${i + 1}`, lpName: lp, price: price.toFixed(8), quantity: rfq.quantity,
-      receivedAt: iso(), validUntil: iso(Date.now() + validMs), status: 'ACTIVE', correlationId: rfq.correlationId,
+      receivedAt: iso(), validUntil: iso(Date.now() + validMs), status: 'ACTIVE', rank: 1, live: true,
+      timeRemainingMs: Math.round(validMs), lastLook: true, correlationId: rfq.correlationId,
     };
     rfq.quotes = [...rfq.quotes.filter((q) => q.lpId !== quote.lpId || q.status !== 'ACTIVE'), quote];
-    rfq.status = 'QUOTED';
+    rfq.status = 'QUOTING';
+    rfq.version += 1;
     audit(rfq, 'QuoteReceived', `${lp} ${quote.price}`, lp);
     publish(rfq);
     // LPs requote when their quote lapses, until the RFQ ends.
@@ -117,6 +121,7 @@ export function createDemoBackend(): Backend {
 
   const endRfq = (rfq: Rfq, statusValue: Rfq['status'], reason: string, event: string) => {
     rfq.status = statusValue;
+    rfq.version += 1;
     rfq.statusReason = reason;
     rfq.quotes = rfq.quotes.map((q) => (q.status === 'ACTIVE' ? { ...q, status: 'EXPIRED' } : q));
     audit(rfq, event, reason);
@@ -152,15 +157,16 @@ export function createDemoBackend(): Backend {
       const now = Date.now();
       const rfq: Rfq = {
         id: `RFQ-${String(rfqs.size + 1001)}`, correlationId: uuid(), instrumentId: input.instrumentId, side: input.side,
-        quantity: input.quantity, minQuantity: input.minQuantity, allowPartial: input.allowPartial, status: 'OPEN',
-        createdAt: iso(now), expiresAt: iso(now + input.expirySeconds * 1000), statusReason: null, quotes: [], tradeIds: [], audit: [],
+        quantity: input.quantity, minQuantity: input.minQuantity, allowPartial: input.allowPartial, status: 'SENT', version: 1,
+        createdAt: iso(now), expiresAt: iso(now + input.expirySeconds * 1000), timeRemainingMs: input.expirySeconds * 1000,
+        statusReason: null, acceptedQuoteId: null, quotes: [], tradeIds: [], audit: [],
       };
       audit(rfq, 'RfqCreated', `${input.side} ${input.quantity} ${input.instrumentId}`, 'demo.trader');
       rfqs.set(rfq.id, rfq);
       publish(rfq);
       quoteLoop(rfq);
       setTimeout(() => {
-        if (rfq.status === 'OPEN' || rfq.status === 'QUOTED') endRfq(rfq, 'EXPIRED', 'Expired without an accepted quote', 'RfqExpired');
+        if (OPEN(rfq)) endRfq(rfq, 'EXPIRED', 'Expired without an accepted quote', 'RfqExpired');
       }, input.expirySeconds * 1000);
       return { __typename: 'Rfq', ...structuredClone(rfq) };
     },
@@ -168,40 +174,54 @@ export function createDemoBackend(): Backend {
       await new Promise((r) => setTimeout(r, 120));
       const rfq = rfqs.get(rfqId);
       const quote = rfq?.quotes.find((q) => q.id === quoteId);
-      if (!rfq || !quote) return err('NotFound', 'NOT_FOUND', 'No such RFQ or quote', null);
-      if (rfq.status !== 'OPEN' && rfq.status !== 'QUOTED') return err('RfqNotOpen', 'RFQ_NOT_OPEN', `RFQ is ${rfq.status}`, rfq.correlationId);
+      if (!rfq) return err('RfqNotFound', 'RFQ_NOT_FOUND', 'No such RFQ', null);
+      if (rfq.status !== 'QUOTING') return err('RfqNotOpen', 'RFQ_NOT_OPEN', `RFQ is ${rfq.status}`, rfq.correlationId);
+      if (!quote) return err('InvalidInput', 'QUOTE_NOT_FOUND', 'No such quote', rfq.correlationId);
       if (quote.status !== 'ACTIVE' || Date.parse(quote.validUntil) <= Date.now()) {
         return err('QuoteExpired', 'QUOTE_EXPIRED', 'Quote no longer valid', rfq.correlationId);
       }
-      if (Math.random() < 0.2) {
-        rfq.quotes = rfq.quotes.map((q) => (q.id === quoteId ? { ...q, status: 'LAST_LOOK_REJECTED' } : q));
-        audit(rfq, 'LastLookRejected', quote.lpName, quote.lpName);
-        publish(rfq);
-        return err('LastLookRejected', 'LAST_LOOK_REJECTED', `${quote.lpName} rejected on last look`, rfq.correlationId);
-      }
-      const trade: Trade = {
-        id: `TRD-${String(trades.size + 5001)}`, correlationId: rfq.correlationId, rfqId, quoteId, instrumentId: rfq.instrumentId,
-        side: rfq.side, quantity: rfq.quantity, price: quote.price, notional: (Number(rfq.quantity) * Number(quote.price)).toFixed(2),
-        currency: DEMO_INSTRUMENTS.find((i) => i.id === rfq.instrumentId)?.currency ?? 'USD', lpId: quote.lpId, lpName: quote.lpName,
-        executedAt: iso(), status: 'CONFIRMED', audit: [],
-      };
-      audit(trade, 'TradeExecuted', `${trade.side} ${trade.quantity} @ ${trade.price} with ${trade.lpName}`);
-      trades.set(trade.id, trade);
-      rfq.quotes = rfq.quotes.map((q) => (q.id === quoteId ? { ...q, status: 'ACCEPTED' } : q.status === 'ACTIVE' ? { ...q, status: 'EXPIRED' } : q));
-      rfq.tradeIds = [trade.id];
-      endRfq(rfq, 'FILLED', `Filled with ${quote.lpName}`, 'QuoteAccepted');
-      for (const l of blotterListeners) l.onTrade(structuredClone(trade));
-      return { __typename: 'Trade', ...structuredClone(trade) };
+      // Like the service: ACCEPTED now, the LP's last look decides a moment later.
+      rfq.status = 'ACCEPTED';
+      rfq.version += 1;
+      rfq.acceptedQuoteId = quoteId;
+      rfq.quotes = rfq.quotes.map((q) => (q.id === quoteId ? { ...q, status: 'ACCEPTED' } : q));
+      audit(rfq, 'QuoteAcceptanceRequested', quote.lpName, 'demo.trader');
+      publish(rfq);
+      setTimeout(() => {
+        if (Math.random() < 0.2) {
+          rfq.quotes = rfq.quotes.filter((q) => q.id !== quoteId);
+          rfq.acceptedQuoteId = null;
+          rfq.version += 1;
+          rfq.status = Date.parse(rfq.expiresAt) > Date.now() ? 'QUOTING' : 'REJECTED';
+          audit(rfq, 'QuoteAcceptanceRejected', 'price moved', quote.lpName);
+          publish(rfq);
+          return;
+        }
+        const trade: Trade = {
+          id: `TRD-${String(trades.size + 5001)}`, correlationId: rfq.correlationId, rfqId, quoteId, instrumentId: rfq.instrumentId,
+          side: rfq.side, quantity: rfq.quantity, price: quote.price, notional: (Number(rfq.quantity) * Number(quote.price)).toFixed(2),
+          currency: DEMO_INSTRUMENTS.find((i) => i.id === rfq.instrumentId)?.currency ?? 'USD', lpId: quote.lpId, lpName: quote.lpName,
+          executedAt: iso(), status: 'EXECUTED', audit: [],
+        };
+        audit(trade, 'TradeExecuted', `${trade.side} ${trade.quantity} @ ${trade.price} with ${trade.lpName}`);
+        trades.set(trade.id, trade);
+        for (const l of blotterListeners) l.onTrade(structuredClone(trade));
+        rfq.quotes = rfq.quotes.map((q) => (q.id !== quoteId && q.status === 'ACTIVE' ? { ...q, status: 'WITHDRAWN' } : q));
+        rfq.tradeIds = [trade.id];
+        endRfq(rfq, 'TRADED', `Traded with ${quote.lpName}`, 'RfqTraded');
+      }, 400);
+      return { __typename: 'Rfq', ...structuredClone(rfq) };
     },
     cancelRfq: async ({ rfqId }) => {
       const rfq = rfqs.get(rfqId);
-      if (!rfq) return err('NotFound', 'NOT_FOUND', 'No such RFQ', null);
-      if (rfq.status !== 'OPEN' && rfq.status !== 'QUOTED') return err('RfqNotOpen', 'RFQ_NOT_OPEN', `RFQ is ${rfq.status}`, rfq.correlationId);
+      if (!rfq) return err('RfqNotFound', 'RFQ_NOT_FOUND', 'No such RFQ', null);
+      if (!OPEN(rfq)) return err('RfqNotOpen', 'RFQ_NOT_OPEN', `RFQ is ${rfq.status}`, rfq.correlationId);
       endRfq(rfq, 'CANCELLED', 'Cancelled by trader', 'RfqCancelled');
       return { __typename: 'Rfq', ...structuredClone(rfq) };
     },
     rfqs: async () => [...rfqs.values()].map((r) => structuredClone(r)),
     trades: async () => [...trades.values()].map((t) => structuredClone(t)),
+    trade: async (id) => (trades.has(id) ? structuredClone(trades.get(id)!) : null),
     watchRfq: (rfqId, onUpdate) => {
       const set = rfqWatchers.get(rfqId) ?? new Set();
       set.add(onUpdate);

@@ -20,9 +20,12 @@ export function isLive(quote: Quote, now: number): boolean {
  * received first ranks first (then by id, so the order is stable). Quotes that are no longer live
  * follow the live ones, most recent first, and carry no rank.
  */
-export function rankQuotes(quotes: readonly Quote[], side: Side, now: number, rfqOpen = true): RankedQuote[] {
-  // Once the RFQ is filled, cancelled or expired no quote can be taken, whatever its own state.
-  const live = rfqOpen ? quotes.filter((q) => isLive(q, now)) : [];
+export function rankQuotes(
+  quotes: readonly Quote[], side: Side, now: number, rfqOpen = true, refused: ReadonlySet<string> = new Set(),
+): RankedQuote[] {
+  // Once the RFQ is traded, cancelled or expired no quote can be taken, whatever its own state;
+  // a quote refused at last look (kept by the ticket, the server drops it) is never live again.
+  const live = rfqOpen ? quotes.filter((q) => isLive(q, now) && !refused.has(q.id)) : [];
   const dead = quotes.filter((q) => !live.includes(q));
   const sign = side === 'BUY' ? 1 : -1;
   live.sort((a, b) => {
@@ -51,14 +54,13 @@ export function bestQuote(quotes: readonly Quote[], side: Side, now: number): Qu
 }
 
 /** Plain-words label for a quote's state in the ticket. */
-export function quoteStateLabel(quote: Quote, now: number, rfqOpen = true): string {
+export function quoteStateLabel(quote: Quote, now: number, rfqOpen = true, refused = false): string {
+  if (refused) return 'Rejected on last look';
   switch (quote.status) {
-    case 'LAST_LOOK_REJECTED':
-      return 'Rejected on last look';
     case 'ACCEPTED':
       return 'Accepted';
     case 'WITHDRAWN':
-      return 'Withdrawn by LP';
+      return rfqOpen ? 'Withdrawn by LP' : 'Not taken';
     case 'EXPIRED':
       return 'Expired';
     default:

@@ -30,7 +30,7 @@ const tradeColumns: ColDef<Trade>[] = [
   { headerName: 'Price', field: 'price', width: 86, type: 'rightAligned', valueFormatter: (p) => formatExactPrice(p.value, '1') },
   { headerName: 'Notional', field: 'notional', width: 110, type: 'rightAligned', valueFormatter: (p) => formatNotional(1, p.value) },
   { headerName: 'Ccy', field: 'currency', width: 52, filter: false },
-  { headerName: 'LP', field: 'lpName', width: 90 },
+  { headerName: 'LP', field: 'lpName', width: 90, valueGetter: (p) => p.data?.lpName ?? p.data?.lpId ?? '' },
   { headerName: 'RFQ', field: 'rfqId', width: 70, hide: true },
   { headerName: 'Status', field: 'status', width: 90 },
   { headerName: 'Correlation id', field: 'correlationId', flex: 1, minWidth: 120, cellClass: 'mono', tooltipField: 'correlationId' },

@@ -2,16 +2,29 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Backend } from '../api/backend';
 import { explainOrionError, explainUnknown, type TraderMessage } from '../api/errors';
-import { isOrionError, type Instrument, type Quote, type Rfq, type Side, type Trade } from '../api/operations';
+import { isOrionError, OPEN_RFQ_STATUSES, type Instrument, type Quote, type Rfq, type Side, type Trade } from '../api/operations';
 import { formatExactPrice, formatNotional, formatPrice, formatQuantity, formatTimeRemaining } from '../format/format';
 import type { MarketDataStore } from '../marketdata/store';
 import { rankQuotes, quoteStateLabel } from '../rfq/ranking';
+import { acceptanceOutcome, type PendingAcceptance } from '../rfq/acceptance';
 import type { BlotterStore } from '../blotter/blotterStore';
 
 const EXPIRIES = [15, 30, 60, 120, 300];
-const OPEN: ReadonlySet<Rfq['status']> = new Set(['OPEN', 'QUOTED']);
+const OPEN = OPEN_RFQ_STATUSES;
 
-type Outcome = { kind: 'trade'; trade: Trade } | { kind: 'error'; message: TraderMessage } | { kind: 'info'; text: string };
+type Outcome =
+  | { kind: 'trade'; trade: Trade }
+  | { kind: 'pending'; text: string }
+  | { kind: 'error'; message: TraderMessage }
+  | { kind: 'info'; text: string };
+
+const lastLookMessage = (quote: Quote, reason: string | null, rfqClosed: boolean): TraderMessage => ({
+  title: 'Rejected on last look',
+  detail: `${quote.lpName} declined to trade at ${quote.price}${reason ? ` (${reason})` : ''}. No trade was done.`,
+  action: rfqClosed ? 'The RFQ has closed: send a new RFQ.' : 'Choose another quote or send a new RFQ.',
+  severity: 'warning',
+  code: 'LAST_LOOK_REJECTED',
+});
 
 function LiveTop({ store, instrumentId, tickSize }: { store: MarketDataStore; instrumentId: string; tickSize: string }) {
   const bid = useRef<HTMLSpanElement>(null);
@@ -51,6 +64,10 @@ export function RfqTicket(props: {
   const [rfq, setRfq] = useState<Rfq | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
+  // The acceptance being followed to a trade or a last-look refusal, and the quotes refused so far
+  // (the server drops a refused quote from the RFQ; the ticket keeps showing it, marked).
+  const pending = useRef<PendingAcceptance | null>(null);
+  const [refused, setRefused] = useState<Quote[]>([]);
   const [now, setNow] = useState(Date.now());
   const skew = useRef(0);
   const createKey = useRef<string | null>(null);
@@ -68,16 +85,46 @@ export function RfqTicket(props: {
     return () => clearInterval(timer);
   }, [rfq]);
 
+  const showTrade = useCallback((tradeId: string) => {
+    const known = blotters.trades.get(tradeId);
+    if (known) { setOutcome({ kind: 'trade', trade: known }); return; }
+    // Not streamed yet: read it, and take it from the blotter stream if that is faster.
+    let done = false;
+    const off = blotters.trades.subscribe(({ add, update }) => {
+      const t = [...add, ...update].find((x) => x.id === tradeId);
+      if (t && !done) { done = true; off(); setOutcome({ kind: 'trade', trade: t }); }
+    });
+    backend.trade(tradeId).then((t) => {
+      if (t && !done) { done = true; off(); blotters.trades.upsert([t]); setOutcome({ kind: 'trade', trade: t }); }
+    }, () => undefined);
+  }, [backend, blotters]);
+
+  const follow = useCallback((next: Rfq) => {
+    const p = pending.current;
+    if (p && p.rfqId === next.id) {
+      const result = acceptanceOutcome(p, next);
+      if (result.kind === 'traded') {
+        pending.current = null;
+        showTrade(result.tradeId);
+      } else if (result.kind === 'rejected') {
+        pending.current = null;
+        setRefused((list) => [...list.filter((q) => q.id !== p.quote.id), p.quote]);
+        setOutcome({ kind: 'error', message: lastLookMessage(p.quote, result.reason, result.rfqClosed) });
+      }
+    }
+    if (next.status === 'EXPIRED') setOutcome({ kind: 'info', text: 'RFQ expired with no trade. Send a new RFQ to try again.' });
+  }, [showTrade]);
+
   const rfqId = rfq?.id ?? null;
   useEffect(() => {
     if (!rfqId) return;
     return backend.watchRfq(rfqId, (next, serverTime) => {
       skew.current = serverTime - Date.now();
-      setRfq(next);
+      setRfq((prev) => (prev && prev.id === next.id && prev.version > next.version ? prev : next));
       blotters.rfqs.upsert([next]);
-      if (next.status === 'EXPIRED') setOutcome({ kind: 'info', text: 'RFQ expired with no trade. Send a new RFQ to try again.' });
+      follow(next);
     }, (message) => setOutcome({ kind: 'error', message: explainUnknown(new Error(message)) }));
-  }, [backend, blotters, rfqId]);
+  }, [backend, blotters, rfqId, follow]);
 
   const validation = useMemo(() => {
     const qty = Number(quantity);
@@ -100,6 +147,8 @@ export function RfqTicket(props: {
       if (isOrionError(result, 'Rfq')) setOutcome({ kind: 'error', message: explainOrionError(result) });
       else {
         createKey.current = null;
+        pending.current = null;
+        setRefused([]);
         setRfq(result);
         blotters.rfqs.upsert([result]);
       }
@@ -115,17 +164,26 @@ export function RfqTicket(props: {
     setBusy(true);
     try {
       const result = await backend.acceptQuote({ rfqId: rfq.id, quoteId: quote.id, idempotencyKey: `${rfq.id}:${quote.id}` });
-      if (isOrionError(result, 'Trade')) setOutcome({ kind: 'error', message: explainOrionError(result) });
+      if (isOrionError(result, 'Rfq')) setOutcome({ kind: 'error', message: explainOrionError(result) });
       else {
-        setOutcome({ kind: 'trade', trade: result });
-        blotters.trades.upsert([result]);
+        // Accepted, not yet traded: the RFQ stream says whether the LP confirms (TRADED) or refuses.
+        pending.current = { rfqId: rfq.id, quote, version: result.version };
+        setOutcome({
+          kind: 'pending',
+          text: quote.lastLook
+            ? `Accepted ${quote.lpName} @ ${quote.price}: waiting for the LP's last look…`
+            : `Accepted ${quote.lpName} @ ${quote.price}: waiting for the trade…`,
+        });
+        setRfq((prev) => (prev && prev.id === result.id && prev.version > result.version ? prev : result));
+        blotters.rfqs.upsert([result]);
+        follow(result);
       }
     } catch (error) {
       setOutcome({ kind: 'error', message: explainUnknown(error) });
     } finally {
       setBusy(false);
     }
-  }, [rfq, busy, backend, blotters]);
+  }, [rfq, busy, backend, blotters, follow]);
 
   const cancel = useCallback(async () => {
     if (!rfq || !OPEN.has(rfq.status)) return;
@@ -138,7 +196,12 @@ export function RfqTicket(props: {
     }
   }, [rfq, backend]);
 
-  const ranked = useMemo(() => (rfq ? rankQuotes(rfq.quotes, rfq.side, now, OPEN.has(rfq.status)) : []), [rfq, now]);
+  const refusedIds = useMemo(() => new Set(refused.map((q) => q.id)), [refused]);
+  const ranked = useMemo(() => {
+    if (!rfq) return [];
+    const shown = [...rfq.quotes, ...refused.filter((q) => q.rfqId === rfq.id && !rfq.quotes.some((x) => x.id === q.id))];
+    return rankQuotes(shown, rfq.side, now, rfq.status === 'QUOTING', refusedIds);
+  }, [rfq, now, refused, refusedIds]);
   const best = ranked.find((r) => r.live)?.quote ?? null;
 
   useEffect(() => {
@@ -178,7 +241,7 @@ export function RfqTicket(props: {
         <label>Min size<input inputMode="decimal" placeholder="optional" value={minQuantity} onChange={(e) => setMinQuantity(e.target.value.replace(/[^0-9.]/g, ''))} /></label>
         <label className="check"><input type="checkbox" checked={allowPartial} onChange={(e) => setAllowPartial(e.target.checked)} />Partial fills allowed</label>
         <div className="ticket-actions">
-          <button type="submit" className="primary" disabled={!!validation || busy || open} data-testid="send-rfq" title="Ctrl+Enter">Send RFQ</button>
+          <button type="submit" className="primary" disabled={!!validation || busy || open || rfq?.status === 'ACCEPTED'} data-testid="send-rfq" title="Ctrl+Enter">Send RFQ</button>
           <button type="button" disabled={!open} onClick={() => void cancel()} title="Alt+X">Cancel RFQ</button>
         </div>
         {validation && <p className="hint">{validation}</p>}
@@ -196,19 +259,19 @@ export function RfqTicket(props: {
             <tbody>
               {ranked.length === 0 && <tr><td colSpan={6} className="muted">Waiting for quotes…</td></tr>}
               {ranked.map((r) => (
-                <tr key={r.quote.id} className={r.quote.status === 'ACCEPTED' ? 'accepted' : r.live ? (r.rank === 1 ? 'best' : '') : 'dead'}>
+                <tr key={r.quote.id} className={refusedIds.has(r.quote.id) ? 'dead refused' : r.quote.status === 'ACCEPTED' ? 'accepted' : r.live ? (r.rank === 1 ? 'best' : '') : 'dead'}>
                   <td>{r.rank ?? '–'}</td>
-                  <td>{r.quote.lpName}</td>
+                  <td>{r.quote.lpName}{r.quote.lastLook ? <span className="muted small" title="The LP may still refuse an acceptance (last look)"> LL</span> : null}</td>
                   <td className="r num">{formatExactPrice(r.quote.price, tickSize)}</td>
                   <td className="r num">{r.live ? formatTimeRemaining(r.timeRemainingMs) : ''}</td>
-                  <td>{quoteStateLabel(r.quote, now, open)}</td>
-                  <td>{r.live && open && <button type="button" onClick={() => void accept(r.quote)} disabled={busy}>Accept</button>}</td>
+                  <td>{quoteStateLabel(r.quote, now, open || rfq.status === 'ACCEPTED' || rfq.status === 'TRADED', refusedIds.has(r.quote.id))}</td>
+                  <td>{r.live && rfq.status === 'QUOTING' && <button type="button" onClick={() => void accept(r.quote)} disabled={busy}>Accept</button>}</td>
                 </tr>
               ))}
             </tbody>
           </table>
           <div className="ticket-actions">
-            <button type="button" className="primary" disabled={!best || !open || busy} onClick={() => void accept(best)} data-testid="accept-best" title="Alt+A">
+            <button type="button" className="primary" disabled={!best || rfq.status !== 'QUOTING' || busy} onClick={() => void accept(best)} data-testid="accept-best" title="Alt+A">
               Accept best{best ? ` @ ${formatExactPrice(best.price, tickSize)}` : ''}
             </button>
           </div>
@@ -219,7 +282,8 @@ export function RfqTicket(props: {
       {outcome?.kind === 'trade' && (
         <div className="message ok" role="status" data-testid="trade-done">
           <strong>Done: {outcome.trade.side} {formatQuantity(outcome.trade.quantity)} {outcome.trade.instrumentId} @ {formatExactPrice(outcome.trade.price, tickSize)}</strong>
-          <span>with {outcome.trade.lpName} · notional {formatNotional(outcome.trade.quantity, outcome.trade.price, outcome.trade.currency)} · trade {outcome.trade.id}</span>
+          <span>with {outcome.trade.lpName ?? outcome.trade.lpId ?? 'LP'} · notional {formatNotional(outcome.trade.quantity, outcome.trade.price, outcome.trade.currency ?? undefined)} · trade {outcome.trade.id}</span>
+          <span className="small">Correlation id <code>{outcome.trade.correlationId}</code></span>
         </div>
       )}
       {outcome?.kind === 'error' && (
@@ -231,6 +295,7 @@ export function RfqTicket(props: {
         </div>
       )}
       {outcome?.kind === 'info' && <div className="message info" role="status">{outcome.text}</div>}
+      {outcome?.kind === 'pending' && <div className="message info" role="status" data-testid="accept-pending">{outcome.text}</div>}
       <p className="shortcuts small muted">Alt+B buy · Alt+S sell · Alt+T size · Ctrl+Enter send · Alt+A accept best · Alt+X cancel</p>
     </section>
   );
