@@ -67,3 +67,26 @@ def test_a_trader_logs_in_to_the_workstation_served_by_orion_dev(
     assert result["loginPage"].startswith(f"{base}/identity/authorize?")
     assert result["backAt"].startswith(f"{base}/")
     assert "trader@acme" in result["body"]
+
+
+def test_the_trader_journey_runs_in_chromium_against_orion_dev(
+    tmp_path: Path, workstation_dist: Path, chromium: Path
+) -> None:
+    """Log in, build a watchlist, see prices tick, send an RFQ, accept the best quote, find the
+    trade in the blotter with its correlation id, export it as CSV, survive a WebSocket drop."""
+    proc, base = _boot(tmp_path)
+    try:
+        _wait_for_health(base, proc)
+        run = subprocess.run(
+            ["node", str(WEB / "scripts" / "e2e-platform.mjs"), f"{base}/"],
+            cwd=WEB,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+    finally:
+        _terminate(proc)
+    assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
+    for step in ("prices tick", "trade", "CSV", "reconnect"):
+        assert step.lower() in run.stdout.lower(), run.stdout
