@@ -138,6 +138,16 @@ try {
   await page.waitForSelector('[data-status="connected"]', { timeout: 30_000 });
   step(`${await ticks(`forced WebSocket drop (${open} socket(s) closed) → reconnected, resubscribed, prices tick again`)}`);
   await page.screenshot({ path: 'screenshots/e2e-platform.png' });
+  const shots = process.env.ORION_E2E_SCREENSHOTS;
+  if (shots) {
+    // For the README: the same live screen in both themes, with the journey's trade in the blotter.
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: `${shots}/workstation-light.png` });
+    await page.click('[data-testid="theme-toggle"]');
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: `${shots}/workstation-dark.png` });
+    step(`screenshots written to ${shots}`);
+  }
 } catch (error) {
   failed = true;
   console.error('✗', error instanceof Error ? error.message : error);
