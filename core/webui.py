@@ -38,10 +38,23 @@ def ensure_dependencies() -> None:
     stamp.write_text(digest)
 
 
+SOURCES = ("src", "index.html", "package-lock.json", "vite.config.ts")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in SOURCES:
+        path = WEB_DIR / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
+    return newest
+
+
 def ensure_built() -> Path:
-    """Build bff/web/dist unless it is already there; returns the dist directory."""
+    """Build bff/web/dist when it is missing or older than the UI's sources; returns dist."""
     dist = WEB_DIR / "dist"
-    if not (dist / "index.html").is_file():
+    index = dist / "index.html"
+    if not index.is_file() or index.stat().st_mtime < _newest_source_mtime():
         ensure_dependencies()
         if _npm("run", "build") != 0:
             raise WebToolchainError("the workstation UI build failed")
