@@ -64,6 +64,8 @@ class KafkaBus:
         self._linger_ms = linger_ms
         self._request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
+        # Consumers this bus made; `stop` closes any still open so none is left to the GC.
+        self._consumers: set[KafkaConsumer] = set()
 
     async def start(self) -> None:
         if self._producer is not None:
@@ -84,6 +86,9 @@ class KafkaBus:
         self._producer = producer
 
     async def stop(self) -> None:
+        for consumer in list(self._consumers):
+            await consumer.stop()
+        self._consumers.clear()
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -145,7 +150,9 @@ class KafkaBus:
         return metas
 
     def consumer(self, config: ConsumerConfig) -> KafkaConsumer:
-        return KafkaConsumer(self.bootstrap, config)
+        consumer = KafkaConsumer(self.bootstrap, config)
+        self._consumers.add(consumer)
+        return consumer
 
 
 class _Rewinder(ConsumerRebalanceListener):  # type: ignore[misc]
