@@ -51,6 +51,22 @@ class RfqDeps:
     on_open: Callable[[str, str, datetime], None] = field(default=lambda *_: None)
 
 
+async def _save_changes(
+    session: AsyncSession, repo: RfqRepository, loaded: Loaded, caller: Caller, deps: RfqDeps
+) -> None:
+    """Stage the aggregate's new events (outbox + audit) and save it under its version guard."""
+    seq = await stage(
+        session,
+        loaded.rfq,
+        loaded.rfq.pull_events(),
+        first_sequence=loaded.sequence + 1,
+        caller=caller,
+        env=deps.env,
+        clock=deps.clock,
+    )
+    await repo.save(loaded, seq)
+
+
 async def _in_transaction(deps: RfqDeps, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction; redo it when another writer won the race (fresh read)."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -218,17 +234,7 @@ async def _mutate(
         loaded = await _load(repo, caller, rfq_id)
         now = deps.clock()
         decide(loaded.rfq, now)
-        events = loaded.rfq.pull_events()
-        seq = await stage(
-            session,
-            loaded.rfq,
-            events,
-            first_sequence=loaded.sequence + 1,
-            caller=caller,
-            env=deps.env,
-            clock=deps.clock,
-        )
-        await repo.save(loaded, seq)
+        await _save_changes(session, repo, loaded, caller, deps)
         if key:
             repo.remember(caller.tenant_id, command, key, rfq_id, now)
         return loaded.rfq
@@ -281,17 +287,7 @@ async def expire_rfq(deps: RfqDeps, tenant_id: str, rfq_id: str) -> bool:
         if loaded is None or not loaded.rfq.expire(deps.clock()):
             return False
         caller = Caller(tenant_id, "system:expiry", loaded.rfq.correlation_id)
-        events = loaded.rfq.pull_events()
-        seq = await stage(
-            session,
-            loaded.rfq,
-            events,
-            first_sequence=loaded.sequence + 1,
-            caller=caller,
-            env=deps.env,
-            clock=deps.clock,
-        )
-        await repo.save(loaded, seq)
+        await _save_changes(session, repo, loaded, caller, deps)
         return True
 
     return await _in_transaction(deps, work)
