@@ -11,10 +11,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from core.db import Database
 from core.settings import Profile, Settings
 from infra.local.kafka_server import metadata_request_succeeds
 from infra.local.postgres_server import asyncpg_dsn, select_one
 from infra.local.redis_server import ping
+from load.eventbus.harness import scratch_postgres
 
 HINT = "start the servers with `./orionw infra up` (or point ORION_* URLs at existing ones)"
 
@@ -101,3 +103,11 @@ async def kafka_topic(kafka_bootstrap: str) -> AsyncIterator[TopicFactory]:
             await admin.delete_topics(created)
         await probe.stop()
         await admin.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A fresh PostgreSQL database with every table, dropped afterwards. Tests that need another
+    kind of database (SQLite, a fixed name) define their own `db`."""
+    async with scratch_postgres(database_url) as database:
+        yield database

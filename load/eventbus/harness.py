@@ -14,7 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.db import Database, create_database, drop_database
 from eventbus import ops_events  # noqa: F401  (registers ProbeEmitted)
 from eventbus.envelope import build_envelope
+from eventbus.kafka import KafkaBus
 from eventbus.outbox import UnitOfWork, notifier_for
+from eventbus.topics import TOPICS, dlq_spec
 from orion.common.v1.envelope_pb2 import Envelope
 from orion.ops.v1.probe_pb2 import ProbeEmitted
 
@@ -94,3 +96,21 @@ async def scratch_postgres(base_url: str, prefix: str = "orion_t") -> AsyncItera
 def scratch_env() -> str:
     """A unique environment name, hence fresh topics (`<env>.ops.probes.v1`) per test."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@asynccontextmanager
+async def probe_bus(
+    bootstrap: str, client_id: str, dlq_consumers: Sequence[str] = ()
+) -> AsyncIterator[tuple[str, KafkaBus]]:
+    """A started KafkaBus on a fresh environment whose probe topic (and the DLQ topics of
+    `dlq_consumers`) exist; yields (environment, bus) and stops the bus afterwards."""
+    env = scratch_env()
+    bus = KafkaBus(bootstrap, client_id=client_id)
+    await bus.start()
+    try:
+        await bus.ensure_topics(
+            [TOPICS[PROBE_TOPIC].spec(env), *(dlq_spec(c, env) for c in dlq_consumers)]
+        )
+        yield env, bus
+    finally:
+        await bus.stop()

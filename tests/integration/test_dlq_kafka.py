@@ -20,14 +20,13 @@ from eventbus.dlq import read_dead_letters
 from eventbus.envelope import to_record
 from eventbus.kafka import KafkaBus
 from eventbus.retry import RetryPolicy
-from eventbus.topics import TOPICS, dlq_spec, topic_name
+from eventbus.topics import topic_name
 from load.eventbus.harness import (
     PROBE_TOPIC,
     effects_by_key,
+    probe_bus,
     probe_envelope,
     record_effect,
-    scratch_env,
-    scratch_postgres,
 )
 from orion.common.v1.envelope_pb2 import Envelope
 
@@ -37,19 +36,9 @@ BUGGY_SEQ = 4
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with scratch_postgres(database_url) as database:
-        yield database
-
-
-@pytest.fixture
 async def env_bus(kafka_bootstrap: str) -> AsyncIterator[tuple[str, KafkaBus]]:
-    env = scratch_env()
-    bus = KafkaBus(kafka_bootstrap, client_id="test-dlq")
-    await bus.start()
-    await bus.ensure_topics([TOPICS[PROBE_TOPIC].spec(env), dlq_spec(CONSUMER, env)])
-    yield env, bus
-    await bus.stop()
+    async with probe_bus(kafka_bootstrap, "test-dlq", dlq_consumers=[CONSUMER]) as env_bus:
+        yield env_bus
 
 
 class Sleeps:

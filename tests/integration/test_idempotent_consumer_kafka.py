@@ -17,15 +17,14 @@ from eventbus.consumer import ConsumerRunner, ConsumerSpec
 from eventbus.envelope import to_record
 from eventbus.kafka import KafkaBus
 from eventbus.readmodel import ReadModelStore, RedisReadModelStore, pointer_key
-from eventbus.topics import TOPICS, topic_name
+from eventbus.topics import topic_name
 from load.eventbus.harness import (
     PROBE_TOPIC,
     effect_count,
     effects_by_key,
+    probe_bus,
     probe_envelope,
     record_effect,
-    scratch_env,
-    scratch_postgres,
 )
 from orion.common.v1.envelope_pb2 import Envelope
 
@@ -33,19 +32,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with scratch_postgres(database_url) as database:
-        yield database
-
-
-@pytest.fixture
 async def env_bus(kafka_bootstrap: str) -> AsyncIterator[tuple[str, KafkaBus]]:
-    env = scratch_env()
-    bus = KafkaBus(kafka_bootstrap, client_id="test-idempotent-consumer")
-    await bus.start()
-    await bus.ensure_topics([TOPICS[PROBE_TOPIC].spec(env)])
-    yield env, bus
-    await bus.stop()
+    async with probe_bus(kafka_bootstrap, "test-idempotent-consumer") as env_bus:
+        yield env_bus
 
 
 def probe_records(env: str, count: int, keys: int = 10) -> list[OutgoingRecord]:

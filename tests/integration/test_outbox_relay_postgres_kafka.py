@@ -17,27 +17,17 @@ from eventbus.bus import ConsumerConfig
 from eventbus.kafka import KafkaBus
 from eventbus.outbox import OutboxEvent
 from eventbus.relay import OutboxRelay
-from eventbus.topics import TOPICS, topic_name
-from load.eventbus.harness import PROBE_TOPIC, produce, scratch_env, scratch_postgres
+from eventbus.topics import topic_name
+from load.eventbus.harness import PROBE_TOPIC, probe_bus, produce
 from orion.common.v1.envelope_pb2 import Envelope
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with scratch_postgres(database_url) as database:
-        yield database
-
-
-@pytest.fixture
 async def env_bus(kafka_bootstrap: str) -> AsyncIterator[tuple[str, KafkaBus]]:
-    env = scratch_env()
-    bus = KafkaBus(kafka_bootstrap, client_id="test-outbox-relay")
-    await bus.start()
-    await bus.ensure_topics([TOPICS[PROBE_TOPIC].spec(env)])
-    yield env, bus
-    await bus.stop()
+    async with probe_bus(kafka_bootstrap, "test-outbox-relay") as env_bus:
+        yield env_bus
 
 
 async def read_sequences(bus: KafkaBus, topic: str, expected: int) -> dict[str, list[int]]:

@@ -19,16 +19,15 @@ from eventbus.envelope import to_record
 from eventbus.kafka import KafkaBus
 from eventbus.outbox import OutboxEvent
 from eventbus.relay import OutboxRelay
-from eventbus.topics import TOPICS, topic_name
+from eventbus.topics import topic_name
 from load.eventbus.harness import (
     PROBE_TOPIC,
     ProbeEffect,
     effect_count,
+    probe_bus,
     probe_envelope,
     produce,
     record_effect,
-    scratch_env,
-    scratch_postgres,
 )
 
 pytestmark = pytest.mark.integration
@@ -37,19 +36,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with scratch_postgres(database_url) as database:
-        yield database
-
-
-@pytest.fixture
 async def env_bus(kafka_bootstrap: str) -> AsyncIterator[tuple[str, KafkaBus]]:
-    env = scratch_env()
-    bus = KafkaBus(kafka_bootstrap, client_id="test-crashes")
-    await bus.start()
-    await bus.ensure_topics([TOPICS[PROBE_TOPIC].spec(env)])
-    yield env, bus
-    await bus.stop()
+    async with probe_bus(kafka_bootstrap, "test-crashes") as env_bus:
+        yield env_bus
 
 
 def run_worker(*args: str) -> int:
