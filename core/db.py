@@ -139,8 +139,10 @@ class Database:
         await self.engine.dispose()
 
 
-async def create_database(url: str, name: str) -> str:
-    """Create an empty Postgres database next to `url`'s; returns its URL (tests, benchmarks)."""
+async def create_database(url: str, name: str, *, exist_ok: bool = False) -> str:
+    """Create an empty Postgres database next to `url`'s; returns its URL (tests, benchmarks).
+
+    With `exist_ok` an existing database of that name is kept as it is."""
     import asyncpg  # type: ignore[import-untyped]
 
     if not name.replace("_", "").isalnum():
@@ -149,7 +151,9 @@ async def create_database(url: str, name: str) -> str:
     conn = await asyncpg.connect(base.asyncpg_dsn())
     await base.dispose()
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        query = "SELECT 1 FROM pg_database WHERE datname = $1"
+        if not (exist_ok and await conn.fetchval(query, name)):
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
     return str(make_url(url).set(database=name).render_as_string(hide_password=False))

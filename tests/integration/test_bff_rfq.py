@@ -18,8 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import ClientConnection, connect
 
 import eventbus.consumer  # noqa: F401  (processed_events table)
@@ -27,7 +25,7 @@ import services.execution.event_specs
 import services.rfq.event_specs  # noqa: F401
 from bff.app import BffConfig
 from bff.testing import running_bff, running_refdata
-from core.db import Database, utc_now
+from core.db import Database, create_database, utc_now
 from eventbus.consumer import ConsumerRunner, ConsumerSpec
 from eventbus.kafka import KafkaBus
 from eventbus.readmodel import RedisReadModelStore
@@ -81,18 +79,6 @@ query ($rfq: ID!) {
 }"""
 
 
-async def _ensure_database(url: str) -> None:
-    """A database of its own, so other engineers' outbox rows and relays never mix with ours."""
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            query = text("SELECT 1 FROM pg_database WHERE datname = :d")
-            if (await conn.execute(query, {"d": TEST_DB})).first() is None:
-                await conn.execute(text(f'CREATE DATABASE "{TEST_DB}"'))
-    finally:
-        await engine.dispose()
-
-
 def _refdata(tenant: str) -> RefDataStore:
     row = refdata_pb2.Instrument(
         instrument_id=INSTRUMENT,
@@ -141,7 +127,8 @@ def _tasks(env: str, db: Database, bus: KafkaBus, deps: RfqDeps, redis_url: str)
 
 @pytest.fixture
 async def stack(kafka_bootstrap: str, database_url: str, redis_url: str) -> AsyncIterator[Stack]:
-    await _ensure_database(database_url)
+    # A database of its own, so other tests' outbox rows and relays never mix with ours.
+    await create_database(database_url, TEST_DB, exist_ok=True)
     env = f"it{uuid.uuid4().hex[:8]}"
     tenant = f"t-{env}"
     bus = KafkaBus(kafka_bootstrap, client_id=f"bff-rfq-{env}")

@@ -17,7 +17,7 @@ from sqlalchemy import text
 import eventbus.consumer  # noqa: F401  (processed_events table)
 import services.execution.event_specs
 import services.rfq.event_specs  # noqa: F401
-from core.db import Database, utc_now
+from core.db import Database, create_database, utc_now
 from core.settings import REPO_ROOT
 from eventbus.consumer import ConsumerRunner
 from eventbus.envelope import publish_event
@@ -27,7 +27,7 @@ from orion.rfq.v1 import rfq_pb2
 from orion.rfq.v1.events_pb2 import QuoteAccepted
 from services.execution.domain import trade_id_for
 from services.execution.handlers import consumer_spec
-from tests.integration.test_rfq_to_trade import TEST_DB, _ensure_database
+from tests.integration.test_rfq_to_trade import TEST_DB
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ CRASHING_CONSUMER = textwrap.dedent(
 async def setup(
     kafka_bootstrap: str, database_url: str
 ) -> AsyncIterator[tuple[KafkaBus, str, str]]:
-    await _ensure_database(database_url)
+    await create_database(database_url, TEST_DB, exist_ok=True)
     env = f"cr{uuid.uuid4().hex[:8]}"
     bus = KafkaBus(kafka_bootstrap, client_id=f"crash-{env}")
     await bus.start()

@@ -14,13 +14,13 @@ from sqlalchemy import text
 
 import eventbus.consumer  # noqa: F401  (processed_events table)
 import services.rfq.event_specs  # noqa: F401
-from core.db import Database
+from core.db import Database, create_database
 from eventbus.outbox import decode_headers
 from services.rfq.commands import AcceptQuote, Caller, CreateRfq
 from services.rfq.errors import RfqNotOpen
 from services.rfq.events import RfqState, Side
 from services.rfq.handlers import RfqDeps, accept_quote, create_rfq, expire_rfq, get_rfq
-from tests.integration.test_rfq_to_trade import TEST_DB, _ensure_database
+from tests.integration.test_rfq_to_trade import TEST_DB
 from tests.unit.rfq.service_fixtures import Clock, deliver, make_deps, submitted
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    await _ensure_database(database_url)
+    await create_database(database_url, TEST_DB, exist_ok=True)
     database = Database.from_url(database_url.rsplit("/", 1)[0] + f"/{TEST_DB}", pool_size=10)
     await database.create_all()
     yield database

@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as redis
 from grpc import aio
 
+from core.db import create_database
 from core.settings import Profile, Settings
 from eventbus.readmodel import RedisReadModelStore
 from orion.rfq.v1 import rfq_pb2
@@ -22,7 +23,7 @@ from services.execution.bootstrap import ExecutionProcess
 from services.lp_bots.bootstrap import LpBotsProcess
 from services.rfq import projections as rfq_blotter
 from services.rfq.bootstrap import RfqProcess
-from tests.integration.test_rfq_to_trade import TEST_DB, _ensure_database
+from tests.integration.test_rfq_to_trade import TEST_DB
 
 pytestmark = pytest.mark.integration
 META = (("x-tenant-id", "t-grpc"), ("x-user-id", "bob"), ("x-correlation-id", "c-grpc"))
@@ -30,7 +31,7 @@ META = (("x-tenant-id", "t-grpc"), ("x-user-id", "bob"), ("x-correlation-id", "c
 
 @pytest.fixture
 async def rfq_port(kafka_bootstrap: str, database_url: str, redis_url: str) -> AsyncIterator[int]:
-    await _ensure_database(database_url)
+    await create_database(database_url, TEST_DB, exist_ok=True)
     settings = Settings(
         profile=Profile.REAL,
         env=f"gp{uuid.uuid4().hex[:8]}",

@@ -12,12 +12,11 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import eventbus.consumer  # noqa: F401  (processed_events table)
 import services.execution.event_specs
 import services.rfq.event_specs  # noqa: F401
-from core.db import Database, utc_now
+from core.db import Database, create_database, utc_now
 from eventbus.bus import OutgoingRecord
 from eventbus.consumer import ConsumerRunner
 from eventbus.kafka import KafkaBus
@@ -45,18 +44,6 @@ TEST_DB = "orion_it_rfq"
 TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
 
 
-async def _ensure_database(url: str) -> None:
-    """A database of its own, so other engineers' outbox rows and relays never mix with ours."""
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            query = text("SELECT 1 FROM pg_database WHERE datname = :d")
-            if (await conn.execute(query, {"d": TEST_DB})).first() is None:
-                await conn.execute(text(f'CREATE DATABASE "{TEST_DB}"'))
-    finally:
-        await engine.dispose()
-
-
 @dataclass
 class Platform:
     deps: RfqDeps
@@ -68,7 +55,8 @@ class Platform:
 
 @pytest.fixture
 async def platform(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Platform]:
-    await _ensure_database(database_url)
+    # A database of its own, so other tests' outbox rows and relays never mix with ours.
+    await create_database(database_url, TEST_DB, exist_ok=True)
     env = f"it{uuid.uuid4().hex[:8]}"
     bus = KafkaBus(kafka_bootstrap, client_id=f"rfq-{env}")
     await bus.start()
