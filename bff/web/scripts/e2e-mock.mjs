@@ -5,15 +5,12 @@
 // real subgraph SDL (schemas/graphql/workstation.graphql).
 // Usage: npm run e2e:mock   (builds dist/ first). Exit code 1 on any failed step.
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 process.argv[2] = '0';
 const { server } = await import('./mock-platform.mjs');
 const base = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const problems = [];
 const step = (name) => console.log(`✓ ${name}`);
 let failed = false;

@@ -7,7 +7,7 @@
 // Usage: node scripts/e2e-platform.mjs http://127.0.0.1:8000/   (build dist/ first: npm run build)
 // Exit code 1 on any failed step. Env: ORION_E2E_USER, ORION_E2E_PASSWORD, ORION_E2E_INSTRUMENT.
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const base = new URL(process.argv[2] ?? 'http://127.0.0.1:8000/').toString();
 const user = process.env.ORION_E2E_USER ?? 'trader@acme';
@@ -15,10 +15,7 @@ const password = process.env.ORION_E2E_PASSWORD ?? 'trader-demo';
 const instrument = process.env.ORION_E2E_INSTRUMENT ?? 'FX.EURUSD';
 const cell = (id, col) => `[data-testid="market-grid"] [row-id="${id}"] [col-id="${col}"]`;
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const problems = [];
 const step = (name) => console.log(`✓ ${name}`);
 let failed = false;

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const root = resolve(process.argv[2] ?? 'dist-demo');
 const seconds = Number(process.argv[3] ?? 10);
@@ -17,10 +17,7 @@ const server = createServer((req, res) => {
   res.end(readFileSync(file));
 });
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 async function measure(tickMs, flash = 'on') {
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   await page.addInitScript((t) => { localStorage.setItem('orion.theme', 'dark'); localStorage.setItem('orion.demo.tickMs', String(t.tickMs)); localStorage.setItem('orion.flash', t.flash); }, { tickMs, flash });

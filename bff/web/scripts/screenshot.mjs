@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const root = resolve(process.argv[2] ?? 'dist-demo');
 const outDir = resolve(process.argv[3] ?? 'screenshots');
@@ -21,13 +21,7 @@ const server = createServer((req, res) => {
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  // playwright-core gives every launch a fresh, empty profile directory of its own.
-});
+const browser = await launchChromium();
 const problems = [];
 try {
   for (const theme of ['light', 'dark']) {
