@@ -22,6 +22,7 @@ from bff.ratelimit import RateLimiter
 from bff.session.ws import SessionRegistry
 from bff.settings import BffLimits
 from bff.subgraphs import SUBGRAPHS, path_of
+from bff.trace_context import TraceContext
 from bff.view import SubgraphView
 from core.db import Database
 from core.health import ComponentHealth, HealthRegistry
@@ -193,6 +194,7 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
         routes += cfg.streaming.routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=cfg.limits.max_body_bytes)
+    app.add_middleware(TraceContext)
     app.state.sessions = sessions
     app.state.downstreams = holder
     return app

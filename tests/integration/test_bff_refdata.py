@@ -89,7 +89,9 @@ async def test_client_correlation_id_reaches_grpc_log_response_and_trace(
     assert lines, server_log.getvalue()
     assert '"tenant_id":"globex"' in lines[0]
     server_spans = [s for s in _SPANS.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
-    tagged = [s for s in server_spans if s.attributes.get("orion.correlation_id") == "corr-it-42"]
+    tagged = [
+        s for s in server_spans if (s.attributes or {}).get("orion.correlation_id") == "corr-it-42"
+    ]
     assert tagged, [s.name for s in server_spans]
     trace_id = tagged[0].context.trace_id
     same_trace = {s.name for s in _SPANS.get_finished_spans() if s.context.trace_id == trace_id}
@@ -98,6 +100,40 @@ async def test_client_correlation_id_reaches_grpc_log_response_and_trace(
     rpc = "/orion.refdata.v1.RefDataService/BatchGetInstruments"
     kinds = {s.kind for s in _SPANS.get_finished_spans() if s.name == rpc}
     assert {trace.SpanKind.CLIENT, trace.SpanKind.SERVER} <= kinds
+
+
+async def test_incoming_traceparent_is_continued_by_the_bff_and_its_grpc_calls(bff: str) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    parent = f"00-{trace_id}-00f067aa0ba902b7-01"
+    async with httpx.AsyncClient(base_url=bff) as client:
+        response = await client.post(
+            "/graphql/workstation",
+            json={"query": QUERY},
+            headers={**_auth(), "traceparent": parent},
+        )
+    assert response.status_code == 200
+    assert "errors" not in response.json()
+    continued = [s for s in _SPANS.get_finished_spans() if s.context.trace_id == int(trace_id, 16)]
+    names = {s.name for s in continued}
+    assert "GraphQL Query" in names
+    assert "/orion.refdata.v1.RefDataService/BatchGetInstruments" in names
+    root = next(s for s in continued if s.name == "GraphQL Query")
+    assert root.parent is not None
+    assert root.parent.span_id == 0x00F067AA0BA902B7
+
+
+async def test_malformed_traceparent_starts_a_new_trace(bff: str) -> None:
+    async with httpx.AsyncClient(base_url=bff) as client:
+        response = await client.post(
+            "/graphql/workstation",
+            json={"query": QUERY},
+            headers={**_auth(), "traceparent": "00-not-a-trace-id-01"},
+        )
+    assert response.status_code == 200
+    assert "errors" not in response.json()
+    ops = [s for s in _SPANS.get_finished_spans() if s.name == "GraphQL Query"]
+    assert ops
+    assert ops[-1].parent is None
 
 
 async def test_missing_correlation_id_gets_a_fresh_one(bff: str) -> None:
