@@ -58,6 +58,8 @@ class BffConfig:
     # The audit trail's database (read only): a host-shared Database, else a URL.
     audit_db: Database | None = None
     audit_database_url: str | None = None
+    # The identity service's gRPC API (uiPreferences, saveUiPreferences).
+    identity_addr: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BffConfig:
@@ -70,6 +72,7 @@ class BffConfig:
             rfq_addr=settings.rfq_addr,
             read_models_url=None if embedded else settings.effective_redis_url(),
             audit_database_url=settings.effective_database_url(),
+            identity_addr=settings.identity_addr,
         )
 
 
@@ -173,6 +176,7 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
                 rfq_addr=cfg.rfq_addr,
                 read_models=_read_models(cfg, holder),
                 audit_db=_audit_db(cfg, holder),
+                identity_addr=cfg.identity_addr,
             )
         )
         _register_downstream_health(health, holder.current)

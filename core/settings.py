@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     marketdata_metrics_port: int = Field(default=9462, ge=0, le=65535)
     # The RFQ gRPC service (python -m services.rfq).
     rfq_addr: str = "127.0.0.1:50063"
+    # The identity service's gRPC API (admin + ui preferences; ORION_IDENTITY_ADMIN_GRPC_PORT).
+    identity_addr: str = "127.0.0.1:50071"
     # `orion up` runs only these registry entries (comma-separated names); empty runs them all.
     processes: str = ""
 

@@ -101,6 +101,8 @@ POLICIES: dict[str, Policy] = {
     "workstation:Subscription.blotterUpdates": needs(
         _P.VIEW_TRADES, "blotter view: trader, sales, risk, analyst"
     ),
+    "workstation:Query.uiPreferences": authenticated("the caller's own (tenant, user) document"),
+    "workstation:Mutation.saveUiPreferences": authenticated("the caller's own document only"),
     "admin:Query.venues": needs(_P.MANAGE_REFDATA),
     "admin:Query.tenant": authenticated("the caller's own tenant only"),
     "admin:Mutation.upsertInstrument": needs(_P.MANAGE_REFDATA),

@@ -8,6 +8,7 @@ from grpc import aio
 
 from bff.grpc.breaker import CircuitBreaker
 from bff.grpc.calls import CallPolicy, Downstream
+from bff.grpc.preferences import PreferencesApi, PreferencesClient
 from bff.grpc.refdata import RefDataClient
 from bff.grpc.rfq import RfqClient
 from bff.grpc.rfq_audit import AuditTrail
@@ -36,6 +37,8 @@ class DownstreamConfig:
     read_models: ReadModelStore | None = None
     # The audit trail (read only), shown on RFQs and trades.
     audit_db: Database | None = None
+    # The identity service's gRPC API (ui preferences); None: uiPreferences answers "unavailable".
+    identity_addr: str | None = None
 
 
 def _channel(addr: str, tracing: bool) -> aio.Channel:
@@ -52,6 +55,12 @@ def _downstream(name: str, addr: str, config: DownstreamConfig) -> Downstream:
     return Downstream(name, _channel(addr, config.tracing), config.policy, breaker)
 
 
+def _preferences(config: DownstreamConfig) -> PreferencesClient | None:
+    if not config.identity_addr:
+        return None
+    return PreferencesClient(_downstream("identity", config.identity_addr, config))
+
+
 @dataclass
 class Downstreams:
     """Every downstream client of this process; `close` closes every channel once."""
@@ -60,6 +69,7 @@ class Downstreams:
     rfq: RfqClient | None = None
     trades: TradeBlotter | None = None
     audit: AuditTrail | None = None
+    preferences: PreferencesApi | None = None
 
     @classmethod
     def connect(cls, config: DownstreamConfig) -> Downstreams:
@@ -68,10 +78,13 @@ class Downstreams:
             rfq=RfqClient(_downstream("rfq", config.rfq_addr, config)) if config.rfq_addr else None,
             trades=TradeBlotter(config.read_models) if config.read_models is not None else None,
             audit=AuditTrail(config.audit_db) if config.audit_db is not None else None,
+            preferences=_preferences(config),
         )
 
     def all(self) -> list[Downstream]:
         extra = [self.rfq.downstream] if self.rfq is not None else []
+        if isinstance(self.preferences, PreferencesClient):
+            extra.append(self.preferences.downstream)
         return [self.refdata.downstream, *extra]
 
     async def close(self) -> None:

@@ -12,6 +12,8 @@ from bff.workstation.instruments.queries import InstrumentQueries
 from bff.workstation.marketdata.resolvers import MarketDataQueries, MarketDataSubscriptions
 from bff.workstation.me.queries import MeQueries
 from bff.workstation.orders.types import Order
+from bff.workstation.preferences.resolvers import PreferencesMutations, PreferencesQueries
+from bff.workstation.preferences.types import PreferencesVersionConflict
 from bff.workstation.rfq.mutations import RfqMutations
 from bff.workstation.rfq.queries import RfqQueries
 from bff.workstation.rfq.subscriptions import RfqSubscriptions
@@ -32,12 +34,14 @@ SUBGRAPH = "workstation"
 
 
 @strawberry.type
-class Query(InstrumentQueries, MeQueries, MarketDataQueries, RfqQueries, TradeQueries):
+class Query(
+    InstrumentQueries, MeQueries, MarketDataQueries, RfqQueries, TradeQueries, PreferencesQueries
+):
     pass
 
 
 @strawberry.type
-class Mutation(RfqMutations):
+class Mutation(RfqMutations, PreferencesMutations):
     pass
 
 
@@ -48,7 +52,15 @@ class Subscription(
     pass
 
 
-ERRORS = [RfqNotFound, RfqNotOpen, QuoteExpired, VersionConflict, LimitBreached, InvalidInput]
+ERRORS = [
+    RfqNotFound,
+    RfqNotOpen,
+    QuoteExpired,
+    VersionConflict,
+    LimitBreached,
+    InvalidInput,
+    PreferencesVersionConflict,
+]
 
 
 def build_schema(limits: BffLimits) -> SubgraphSchema:

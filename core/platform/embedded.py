@@ -138,5 +138,6 @@ def compose(settings: Settings, port: int) -> EmbeddedPlatform:
         "refdata_addr": refdata,
         "marketdata_addr": marketdata,
         "rfq_addr": rfq,
+        "identity_addr": identity,
     }
     return EmbeddedPlatform(settings, platform, health, store, identity, servers)

@@ -63,6 +63,11 @@ class IdentityComponent:
         )
         self.admin_addr = f"{host}:{bound}"
 
+    @property
+    def addr(self) -> str:
+        """The gRPC API the BFF calls for ui preferences (bound in `start`)."""
+        return self.admin_addr
+
     async def _allow_this_origin(self) -> None:
         """The seed registers :8000 redirect URIs; a dev server on another port adds its own."""
         wanted = [f"{self.origin}/", f"{self.origin}/auth/callback"]

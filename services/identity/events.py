@@ -42,6 +42,7 @@ SPECS = (
     _spec(pb.RefreshTokenReuseDetected, "User", "A rotated refresh token was replayed."),
     _spec(pb.TenantCreated, "Tenant", "An administrator created a tenant."),
     _spec(pb.UserChanged, "User", "An administrator created or changed a user."),
+    _spec(pb.UiPreferencesSaved, "UiPreferences", "A user saved workstation preferences."),
 )
 
 

@@ -21,6 +21,8 @@ from services.identity.admin import (
     VersionConflict,
     entitlements_pb,
 )
+from services.identity.preferences import UiPreferencesStore
+from services.identity.preferences_grpc import add_preferences_service
 
 T = TypeVar("T")
 
@@ -144,11 +146,12 @@ class IdentityAdminServicer(pb_grpc.IdentityAdminServiceServicer):
 async def start_admin_server(
     admin: IdentityAdmin, validator: TokenValidator, host: str = "127.0.0.1", port: int = 0
 ) -> tuple[aio.Server, int]:
-    """Serve IdentityAdminService on host:port (0 picks a free port)."""
+    """Serve IdentityAdminService and UiPreferencesService on host:port (0 picks a free port)."""
     server = aio.server()
     pb_grpc.add_IdentityAdminServiceServicer_to_server(
         IdentityAdminServicer(admin, validator), server
     )
+    add_preferences_service(server, UiPreferencesStore(admin.repo.db))
     bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
     return server, bound

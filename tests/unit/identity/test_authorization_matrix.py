@@ -34,6 +34,7 @@ from bff.auth import Entitlements, Principal, Role
 from bff.auth.policy import POLICIES, Decision, PolicyGuard, policy_for, policy_key
 from bff.context import Loaders, OrionContext
 from bff.grpc.channels import Downstreams
+from bff.grpc.preferences import MemoryPreferences
 from bff.grpc.rfq_fake import FakeRfqService, fake_rfq_client
 from bff.grpc.rfq_trades import TradeBlotter
 from bff.settings import BffLimits
@@ -195,6 +196,7 @@ async def execute(op: Operation, who: Principal | None) -> tuple[Decision, Any, 
         refdata=refdata,  # type: ignore[arg-type]
         rfq=fake_rfq_client(rfq),
         trades=trades,
+        preferences=MemoryPreferences(),
     )
     ctx = OrionContext(
         subgraph=op.subgraph,

@@ -1,0 +1,1 @@
+"""Per-user workstation preferences (layout, watchlists, theme) saved on the server."""
