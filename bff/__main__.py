@@ -6,9 +6,10 @@ import logging
 
 import uvicorn
 
-from bff.app import BffConfig, create_app
+from bff.app import BffConfig
 from core.health import HealthRegistry
 from core.logging import configure_logging
+from core.platform.real import build_app
 from core.settings import get_settings
 
 
@@ -26,8 +27,11 @@ def main() -> None:
     configure_logging(settings.log_level, settings.log_json)
     logging.getLogger("uvicorn.error").addFilter(_DropDisconnectNoise())
     config = BffConfig.from_settings(settings)
-    app = create_app(HealthRegistry(), config)
-    print(f"Orion BFF on http://{settings.http_host}:{settings.http_port}", flush=True)
+    # The hub's route and the workstation UI too, exactly as `orion dev` serves them.
+    app, web = build_app(settings, HealthRegistry(), config)
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    ui = f"{base}/" if web else "not built (npm --prefix bff/web run build)"
+    print(f"Orion BFF on {base}; workstation {ui}; market data {base}/graphql/stream", flush=True)
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -18,38 +18,42 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from bff.auth import AuthenticationError, authenticate
+from bff.auth import AuthenticationError, TokenValidator, authenticate
 from bff.streaming import runtime
 from bff.streaming.hub import MarketDataHub
-from bff.streaming.ws import Authenticator, HubEndpoint
+from bff.streaming.ws import Admitted, Authenticator, HubEndpoint
 from bff.view import token_from_params
 from bff.workstation.marketdata.resolvers import MarketDataQueries, MarketDataSubscriptions
+from core.health import ComponentHealth
 
 HUB_PATH = "/graphql/stream"
 
 
-async def bearer_authenticator(params: dict[str, Any]) -> bool:
-    """connection_init must carry a valid access token, exactly as on the /graphql path."""
-    token = token_from_params(params)
-    if token is None:
-        return False
-    try:
-        await authenticate(token)
-    except AuthenticationError:
-        return False
-    return True
+def bearer_authenticator(validator: TokenValidator | None = None) -> Authenticator:
+    """connection_init must carry a valid access token, exactly as on the /graphql path; the
+    principal's role and entitlements then filter every subscription of the connection."""
+
+    async def admit(params: dict[str, Any]) -> Admitted | None:
+        token = token_from_params(params)
+        if token is None:
+            return None
+        try:
+            return Admitted(await authenticate(token, validator=validator))
+        except AuthenticationError:
+            return None
+
+    return admit
 
 
-async def allow_all(_: dict[str, Any]) -> bool:
-    """Benchmarks and tests on 127.0.0.1 only: no token needed."""
-    return True
+async def allow_all(_: dict[str, Any]) -> Admitted | None:
+    """Benchmarks and tests on 127.0.0.1 only: no token needed, every price."""
+    return Admitted(None)
 
 
-def hub_routes(
-    hub: MarketDataHub, authenticator: Authenticator = bearer_authenticator
-) -> list[BaseRoute]:
+def hub_routes(hub: MarketDataHub, authenticator: Authenticator | None = None) -> list[BaseRoute]:
     """The hub's WebSocket route, to add next to /graphql in the BFF's app."""
-    return [WebSocketRoute(HUB_PATH, HubEndpoint(hub, authenticator).handle)]
+    endpoint = HubEndpoint(hub, authenticator or bearer_authenticator())
+    return [WebSocketRoute(HUB_PATH, endpoint.handle)]
 
 
 @strawberry.type
@@ -107,6 +111,13 @@ class StreamingServer:
                 "latency_ms": {q: _finite(s.latency.quantile(q)) for q in (0.5, 0.95, 0.99)},
             }
         )
+
+    async def health(self) -> ComponentHealth:
+        """A health check for the host's registry: the hub, fed by the log, and its sessions."""
+        stats = self.hub.stats
+        sessions = len(self.hub.queue_depths())
+        detail = f"{stats.ticks_in} ticks in, {sessions} sessions, {stats.deliveries} deliveries"
+        return ComponentHealth("streaming", True, detail)
 
     def routes(self) -> list[BaseRoute]:
         """The hub's route, for an app (the BFF) that serves /graphql itself."""

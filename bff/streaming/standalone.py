@@ -7,6 +7,7 @@ import os
 
 from starlette.applications import Starlette
 
+from bff.auth import TokenValidator
 from bff.streaming.app import StreamingServer, allow_all, bearer_authenticator
 from bff.streaming.feed import BusTickFeed, ReaderSnapshotSource
 from bff.streaming.hub import HubConfig, MarketDataHub
@@ -27,6 +28,7 @@ def build(
     store: ReadModelStore | None = None,
     export_metrics: bool = False,
     bus: EventBus | None = None,
+    validator: TokenValidator | None = None,
 ) -> StreamingServer:
     """`bus`: a started bus owned by the caller (the embedded platform shares its log);
     without it the server creates, starts and stops its own client for the feed."""
@@ -47,7 +49,8 @@ def build(
             if own_bus:
                 await feed_bus.stop()
 
-    return StreamingServer(hub, bearer_authenticator if auth else allow_all, [run_feed])
+    authenticator = bearer_authenticator(validator) if auth else allow_all
+    return StreamingServer(hub, authenticator, [run_feed])
 
 
 NO_AUTH_ENV = "ORION_STREAMING_NO_AUTH"

@@ -7,12 +7,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bff.auth.principal import Principal
+from bff.streaming.access import StreamAccessError, streamable
 from bff.streaming.hub import MarketDataHub
 from bff.streaming.selection import SelectionError, selection_from
 
@@ -21,7 +23,17 @@ PROTOCOL = "graphql-transport-ws"
 # graphql-transport-ws close codes.
 BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INIT_TIMEOUT, DUPLICATE_ID = 4400, 4401, 4403, 4408, 4409
 
-Authenticator = Callable[[dict[str, Any]], Awaitable[bool]]
+
+@dataclass(frozen=True)
+class Admitted:
+    """A connection that passed connection_init; `principal` None is the no-auth benchmark door
+    (every price), otherwise its role and asset-class entitlements filter each subscription."""
+
+    principal: Principal | None
+
+
+# connection_init payload -> Admitted, or None to refuse the connection (4403).
+Authenticator = Callable[[dict[str, Any]], Awaitable[Admitted | None]]
 
 
 @dataclass(frozen=True)
@@ -48,29 +60,31 @@ class HubEndpoint:
         await websocket.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
         connection = _Connection(websocket, self._hub, self._limits)
         try:
-            if await self._handshake(websocket):
+            if (admitted := await self._handshake(websocket)) is not None:
+                connection.principal = admitted.principal
                 await connection.serve()
         except WebSocketDisconnect:
             pass
         finally:
             await connection.shutdown()
 
-    async def _handshake(self, websocket: WebSocket) -> bool:
+    async def _handshake(self, websocket: WebSocket) -> Admitted | None:
         try:
             raw = await asyncio.wait_for(websocket.receive_text(), self._limits.init_timeout_s)
         except TimeoutError:
             await websocket.close(INIT_TIMEOUT, "Connection initialisation timeout")
-            return False
+            return None
         message = _loads(raw)
         if message is None or message.get("type") != "connection_init":
             await websocket.close(UNAUTHORIZED, "Unauthorized")
-            return False
+            return None
         payload = message.get("payload")
-        if not await self._authenticate(payload if isinstance(payload, dict) else {}):
+        admitted = await self._authenticate(payload if isinstance(payload, dict) else {})
+        if admitted is None:
             await websocket.close(FORBIDDEN, "Forbidden")
-            return False
+            return None
         await websocket.send_text('{"type":"connection_ack"}')
-        return True
+        return admitted
 
 
 class _Connection:
@@ -80,6 +94,7 @@ class _Connection:
         self._limits = limits
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
+        self.principal: Principal | None = None
 
     async def serve(self) -> None:
         while True:
@@ -111,10 +126,16 @@ class _Connection:
             if len(self._tasks) >= self._limits.max_subscriptions:
                 raise SelectionError("too many subscriptions on this connection")
             key = selection_from(str(payload.get("query", "")), payload.get("variables"))
+            # Same rule as the /graphql resolver: the entitled subset, or a typed error.
+            allowed = streamable(self.principal, key.instruments, policy=True)
         except SelectionError as exc:
-            error = [{"message": str(exc), "extensions": {"code": "BAD_USER_INPUT"}}]
-            await self._send(orjson.dumps({"type": "error", "id": op_id, "payload": error}))
+            await self._error(op_id, str(exc), "BAD_USER_INPUT")
             return True
+        except StreamAccessError as exc:
+            await self._error(op_id, str(exc), exc.code)
+            return True
+        if len(allowed) != len(key.instruments):
+            key = replace(key, instruments=tuple(allowed))
         self._tasks[op_id] = asyncio.create_task(self._pump(op_id, key))
         return True
 
@@ -129,6 +150,10 @@ class _Connection:
                 stats.latency.observe((time.time_ns() - frame.oldest_receive_ns) / 1e6)
         finally:
             self._hub.unsubscribe(sub)
+
+    async def _error(self, op_id: str, message: str, code: str) -> None:
+        error = [{"message": message, "extensions": {"code": code}}]
+        await self._send(orjson.dumps({"type": "error", "id": op_id, "payload": error}))
 
     def _stop(self, op_id: str) -> None:
         task = self._tasks.pop(op_id, None)

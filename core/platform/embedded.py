@@ -8,9 +8,8 @@ from typing import Protocol
 from starlette.applications import Starlette
 
 from bff.app import BffConfig, create_app
-from bff.streaming.app import StreamingServer
 from bff.streaming.standalone import build as build_streaming
-from core.health import ComponentHealth, HealthCheck, HealthRegistry
+from core.health import HealthRegistry
 from core.platform.audit import AuditComponent
 from core.platform.backbone import (
     DatabaseComponent,
@@ -63,13 +62,14 @@ class EmbeddedPlatform:
         Returns the app and whether the built workstation is served at `/`.
         """
         tracing = self.settings.otel_exporter != "none"
-        streaming = build_streaming(self.settings, store=self.store)
-        self.health.register("streaming", _streaming_check(streaming))
+        validator = self.identity.svc.validator
+        streaming = build_streaming(self.settings, store=self.store, validator=validator)
+        self.health.register("streaming", streaming.health)
         # The BFF reads its downstream addresses from the settings: hand it the bound ones.
         bound = self.settings.model_copy(update=self.bound_addrs)
         config = replace(
             BffConfig.from_settings(bound),
-            validator=self.identity.svc.validator,
+            validator=validator,
             embedded_refdata=False,  # refdata runs as a component, with the platform's log
             tracing=tracing,
             streaming=streaming,
@@ -82,18 +82,6 @@ class EmbeddedPlatform:
             "oidcScope": "openid profile offline_access orion",
         }
         return app, mount_platform(app, self.identity.app, ui)
-
-
-def _streaming_check(streaming: StreamingServer) -> HealthCheck:
-    """The BFF's market-data hub: fed by the log, serving /graphql/stream sessions."""
-
-    async def check() -> ComponentHealth:
-        stats = streaming.hub.stats
-        sessions = len(streaming.hub.queue_depths())
-        detail = f"{stats.ticks_in} ticks in, {sessions} sessions, {stats.deliveries} deliveries"
-        return ComponentHealth("streaming", True, detail)
-
-    return check
 
 
 def _dlq_consumers(env: str) -> list[str]:

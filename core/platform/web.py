@@ -56,16 +56,22 @@ def ui_config_route(config: dict[str, str]) -> Route:
     return Route("/ui-config.json", ui_config)
 
 
+def mount_workstation(app: Starlette, ui_config: dict[str, str], dist: Path = WEB_DIST) -> bool:
+    """Add `/ui-config.json` and the built UI at `/` to an app's routes (last: API paths win).
+
+    Returns whether the workstation is served (no build yet: the API still works). Both
+    profiles call this, so `orion dev` and `orion up` serve the UI the same way.
+    """
+    served = (dist / "index.html").is_file()
+    if served:
+        app.router.routes.append(ui_config_route(ui_config))
+        app.router.routes.append(Mount("/", app=WorkstationFiles(directory=dist), name="web"))
+    return served
+
+
 def mount_platform(
     bff: Starlette, identity: Starlette, ui_config: dict[str, str], dist: Path = WEB_DIST
 ) -> bool:
-    """Add /identity and, when the UI was built, `/` to the BFF's routes (last: BFF paths win).
-
-    Returns whether the workstation is served (no build yet: the API still works).
-    """
+    """Embedded profile: the identity provider at /identity, then the workstation."""
     bff.router.routes.append(Mount("/identity", app=identity))
-    served = (dist / "index.html").is_file()
-    if served:
-        bff.router.routes.append(ui_config_route(ui_config))
-        bff.router.routes.append(Mount("/", app=WorkstationFiles(directory=dist), name="web"))
-    return served
+    return mount_workstation(bff, ui_config, dist)

@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from bff.auth.policy import enforce_subscription
 from bff.common.fields import field, subscription
 from bff.context import Info, OrionContext
+from bff.streaming import access
 from bff.streaming.hub import MarketDataHub
 from bff.streaming.model import SelectionKey
 from bff.streaming.runtime import current_hub
@@ -37,19 +38,9 @@ def _bff_context(info: Info) -> OrionContext | None:
 
 
 def entitled_split(info: Info, ids: list[str]) -> tuple[list[str], list[str]]:
-    """(entitled, refused) by asset class: market-data ids are `<ASSET CLASS>.<name>`.
-
-    Prices are entitled per asset class (as the PRD's price view is); instrument-level
-    entitlements govern trading, not viewing.
-    """
-    if (ctx := _bff_context(info)) is None:  # the hub's unauthenticated baseline schema
-        return ids, []
-    ents = ctx.require_principal().entitlements
-    allowed: list[str] = []
-    refused: list[str] = []
-    for i in ids:
-        (allowed if ents.allows_asset_class(i.split(".", 1)[0]) else refused).append(i)
-    return allowed, refused
+    """(entitled, refused) for this request's principal (all of them in the baseline schema)."""
+    ctx = _bff_context(info)
+    return access.entitled_split(None if ctx is None else ctx.require_principal(), ids)
 
 
 def _hub() -> MarketDataHub | None:
@@ -100,15 +91,18 @@ class MarketDataSubscriptions:
         watchlist: strawberry.ID | None = None,
         max_rate_hz: int | None = None,
     ) -> AsyncGenerator[MarketDataUpdate, None]:
-        if _bff_context(info) is not None:  # the BFF's schema, not the hub's baseline
+        ctx = _bff_context(info)
+        if ctx is not None:  # the BFF's schema, not the hub's baseline
             enforce_subscription(info)  # before any work: PolicyGuard only sees resolved events
+        principal = None if ctx is None else ctx.require_principal()
         try:
-            ids, refused = entitled_split(info, resolve_instruments(instrument_ids, watchlist))
+            # The entitled subset is streamed; nothing entitled is an error (same rule as the hub).
+            asked = resolve_instruments(instrument_ids, watchlist)
+            ids = access.streamable(principal, asked, policy=False)
         except SelectionError as exc:
             raise _bad_input(exc) from None
-        if not ids:  # the entitled subset is streamed; nothing entitled is an error
-            message = f"not entitled to the prices of {', '.join(refused[:5])}"
-            raise GraphQLError(message, extensions={"code": "NOT_ENTITLED"})
+        except access.StreamAccessError as exc:
+            raise GraphQLError(str(exc), extensions={"code": exc.code}) from None
         key = SelectionKey.of(ids, rate_hz=resolve_rate(max_rate_hz))
         if (hub := _hub()) is None:  # say so once, explicitly, and end the stream
             yield MarketDataUpdate(

@@ -10,6 +10,7 @@ import pytest
 from bff.streaming.app import StreamingServer
 from bff.streaming.hub import MarketDataHub
 from bff.streaming.model import TICK_FIELDS, HubTick
+from bff.streaming.ws import Admitted
 from tests.unit.marketdata.wsutil import GqlWs, serve
 
 QUERY = """subscription Md($ids: [ID!]) {
@@ -91,8 +92,8 @@ async def test_hub_endpoint_rejects_unsupported_documents_with_a_graphql_error()
 
 
 async def test_hub_endpoint_refuses_a_connection_that_fails_authentication() -> None:
-    async def deny(_: dict[str, Any]) -> bool:
-        return False
+    async def deny(_: dict[str, Any]) -> Admitted | None:
+        return None
 
     import websockets
 
