@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, event, make_url
+from sqlalchemy import Connection, DateTime, event, make_url, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session as SQLModelSession
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +25,34 @@ DdlHook = Callable[[AsyncConnection], Awaitable[None]]
 _ddl_hooks: list[tuple[str, DdlHook]] = []
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# The transaction-local setting Postgres row-level security policies compare `tenant_id` with.
+TENANT_SETTING = "app.tenant_id"
+_TENANT_KEY = "tenant_id"
+_BIND_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
+
+
+class MissingTenant(RuntimeError):
+    """A tenant-scoped operation was called without a tenant: a programming error."""
+
+
+def require_tenant(tenant_id: str | None) -> str:
+    if tenant_id is None or not tenant_id.strip():
+        raise MissingTenant("tenant_id is mandatory for every tenant-scoped query")
+    return tenant_id
+
+
+class TenantBoundSession(SQLModelSession):
+    """A session whose every transaction starts with `set_config(app.tenant_id, …, true)` when
+    it was opened for a tenant (`Database.tenant_session`); others carry no tenant at all."""
+
+
+@event.listens_for(TenantBoundSession, "after_begin")
+def _bind_tenant(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    # One statement per transaction, on the connection the transaction runs on; `true` makes
+    # it transaction-local, so a pooled connection never carries a tenant into the next one.
+    tenant = session.info.get(_TENANT_KEY)
+    if tenant is not None and connection.dialect.name == "postgresql":
+        connection.execute(_BIND_TENANT, {"tenant": tenant})
 
 
 def utc_now() -> datetime:
@@ -100,7 +130,18 @@ class Database:
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine,
+            class_=AsyncSession,
+            sync_session_class=TenantBoundSession,
+            expire_on_commit=False,
+        )
+
+    def tenant_session(self, tenant_id: str | None) -> AsyncSession:
+        """A session bound to one tenant: on Postgres each of its transactions sets
+        `app.tenant_id`, which the row-level security policies check (SQLite has no RLS; the
+        repositories' own tenant filters isolate there). No tenant is a loud error."""
+        return self.sessions(info={_TENANT_KEY: require_tenant(tenant_id)})
 
     @classmethod
     def from_url(
@@ -114,6 +155,14 @@ class Database:
         if url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         return cls.from_url(url, pool_size=pool_size)
+
+    @classmethod
+    def for_role(cls, settings: Settings, role: str, *, pool_size: int = 10) -> Database:
+        """The process's runtime pool as its own login role on Postgres (owns no table, no
+        BYPASSRLS; see services/identity/db_roles.py); SQLite has no roles: the usual file."""
+        if settings.effective_database_url().startswith("sqlite"):
+            return cls.from_settings(settings, pool_size=pool_size)
+        return cls.from_url(settings.database_url_for(role), pool_size=pool_size)
 
     @property
     def dialect(self) -> str:

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     database_url: str | None = None
     redis_url: str | None = None
+    # Per-role database URLs (JSON object, role -> URL) for servers that need credentials:
+    # prod passes them in the environment. Unset roles connect as the database_url's host and
+    # database with the role name as user and no password (local servers trust 127.0.0.1).
+    db_role_urls: dict[str, str] = Field(default_factory=dict)
 
     ports: LocalPorts = Field(default_factory=LocalPorts)
 
@@ -100,6 +104,16 @@ class Settings(BaseSettings):
         if self.profile is Profile.EMBEDDED:
             return f"sqlite+aiosqlite:///{self.data_dir / 'orion.db'}"
         return f"postgresql+asyncpg://orion@127.0.0.1:{self.ports.postgres}/orion"
+
+    def database_url_for(self, role: str) -> str:
+        """The URL a process connects with as its own database role (Postgres profiles)."""
+        if role in self.db_role_urls:
+            return self.db_role_urls[role]
+        # Imported here: the CLI reads settings on every command and must not load SQLAlchemy.
+        from sqlalchemy.engine import make_url
+
+        owner = make_url(self.effective_database_url())
+        return owner.set(username=role, password=None).render_as_string(hide_password=False)
 
     def effective_redis_url(self) -> str:
         return self.redis_url or f"redis://127.0.0.1:{self.ports.redis}/0"

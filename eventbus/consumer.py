@@ -158,20 +158,24 @@ class ConsumerRunner:
             await self._apply_with_retries(event)
 
     async def _apply_sql_batch(self, events: Sequence[DecodedEvent]) -> bool:
-        """Fast path: the whole batch in one transaction. False (rolled back) if anything failed,
-        and the caller redoes it record by record to isolate the failing one."""
+        """Fast path: one transaction per tenant in the batch (row-level security binds a
+        transaction to one tenant; a batch nearly always has one). False if anything failed:
+        the caller redoes the batch record by record to isolate the failing one (groups that
+        committed are then duplicates, which processed_events makes no-ops)."""
         unique = _first_of_each(events)
-        try:
-            async with self._session() as session, session.begin():
-                fresh = await self._claim(session, unique)
-                for event in unique:
-                    if event.event_id in fresh:
-                        await self._call_handler(event, session)
-        except Exception:
-            log.debug("batch of %d failed; retrying one by one", len(events), exc_info=True)
-            return False
-        self.applied += len(fresh)
-        self.duplicates += len(events) - len(fresh)
+        self.duplicates += len(events) - len(unique)
+        for tenant_id, group in _by_tenant(unique).items():
+            try:
+                async with self._session(tenant_id) as session, session.begin():
+                    fresh = await self._claim(session, group)
+                    for event in group:
+                        if event.event_id in fresh:
+                            await self._call_handler(event, session)
+            except Exception:
+                log.debug("batch of %d failed; retrying one by one", len(events), exc_info=True)
+                return False
+            self.applied += len(fresh)
+            self.duplicates += len(group) - len(fresh)
         return True
 
     async def _apply_with_retries(self, event: DecodedEvent) -> None:
@@ -198,7 +202,7 @@ class ConsumerRunner:
             await self.spec.projector(event.envelope, event.payload, self._store)
             self.applied += 1
             return
-        async with self._session() as session, session.begin():
+        async with self._session(event.tenant_id) as session, session.begin():
             if not await self._claim(session, [event]):
                 self.duplicates += 1
                 return
@@ -209,9 +213,11 @@ class ConsumerRunner:
         assert self.spec.handler is not None
         await self.spec.handler(event.envelope, event.payload, session)
 
-    def _session(self) -> AsyncSession:
+    def _session(self, tenant_id: str) -> AsyncSession:
+        """A transaction of the event's tenant (its envelope's), so the handler runs under that
+        tenant's row-level security; a tenantless event gets none and RLS tables refuse it."""
         assert self._db is not None
-        return self._db.sessions()
+        return self._db.tenant_session(tenant_id) if tenant_id else self._db.sessions()
 
     async def _claim(self, session: AsyncSession, events: Sequence[DecodedEvent]) -> set[str]:
         """Insert processed_events rows; returns the event ids that were not there yet."""
@@ -267,6 +273,14 @@ def _first_of_each(events: Sequence[DecodedEvent]) -> list[DecodedEvent]:
             seen.add(ident)
             unique.append(event)
     return unique
+
+
+def _by_tenant(events: Sequence[DecodedEvent]) -> dict[str, list[DecodedEvent]]:
+    """Events grouped by tenant, in order within each (a key, hence its order, has one tenant)."""
+    groups: dict[str, list[DecodedEvent]] = {}
+    for event in events:
+        groups.setdefault(event.tenant_id, []).append(event)
+    return groups
 
 
 def describe(runners: Mapping[str, ConsumerRunner]) -> dict[str, dict[str, int]]:

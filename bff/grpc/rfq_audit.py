@@ -62,7 +62,7 @@ class AuditTrail:
         )
         found: dict[str, list[AuditRecord]] = defaultdict(list)
         try:
-            async with self.db.sessions() as session:
+            async with self.db.tenant_session(tenant_id) as session:
                 for row in (await session.exec(stmt)).all():
                     if len(found[row.correlation_id]) < MAX_RECORDS:
                         found[row.correlation_id].append(_record(row))

@@ -145,10 +145,21 @@ async def append_in(session: AsyncSession, entries: Sequence[AuditEntry]) -> lis
 async def append(
     db: Database, entries: Sequence[AuditEntry], attempts: int = 5
 ) -> list[SealedRecord]:
-    """Append in a transaction of its own, retrying when another writer took the same seq."""
+    """Append each tenant's entries in a transaction of its own, bound to that tenant (its
+    row-level security on Postgres), retrying when another writer took the same seq."""
+    sealed: list[SealedRecord] = []
+    ordered = sorted(entries, key=lambda e: e.tenant_id)
+    for tenant_id, group in groupby(ordered, key=lambda e: e.tenant_id):
+        sealed += await _append_tenant(db, tenant_id, list(group), attempts)
+    return sealed
+
+
+async def _append_tenant(
+    db: Database, tenant_id: str, entries: list[AuditEntry], attempts: int
+) -> list[SealedRecord]:
     for attempt in range(attempts):
         try:
-            async with db.sessions() as session, session.begin():
+            async with db.tenant_session(tenant_id) as session, session.begin():
                 return await append_in(session, entries)
         except IntegrityError:
             if attempt == attempts - 1:
@@ -158,12 +169,15 @@ async def append(
 
 
 async def load_chain(db: Database, tenant_id: str) -> list[SealedRecord]:
-    async with db.sessions() as session:
+    async with db.tenant_session(tenant_id) as session:
         stmt = select(AuditRow).where(AuditRow.tenant_id == tenant_id).order_by(col(AuditRow.seq))
         return [from_row(r) for r in (await session.exec(stmt)).all()]
 
 
 async def tenants(db: Database) -> list[str]:
+    """Every tenant with a chain: cross-tenant, so on Postgres only the auditor role
+    (AUDITOR_ROLE in services/identity/db_roles.py) sees them; a
+    tenant-bound role fails loudly (no tenant set)."""
     async with db.sessions() as session:
         stmt = select(AuditRow.tenant_id).distinct().order_by(col(AuditRow.tenant_id))
         return [str(t) for t in (await session.exec(stmt)).all()]
@@ -172,8 +186,10 @@ async def tenants(db: Database) -> list[str]:
 async def by_correlation(
     db: Database, correlation_id: str, tenant_id: str | None = None
 ) -> list[SealedRecord]:
-    """Every record of one correlation id, in time order (then chain order)."""
-    async with db.sessions() as session:
+    """Every record of one correlation id, in time order (then chain order); without a tenant
+    it spans tenants, which on Postgres only the auditor role may do."""
+    session = db.sessions() if tenant_id is None else db.tenant_session(tenant_id)
+    async with session:
         stmt = select(AuditRow).where(AuditRow.correlation_id == correlation_id)
         if tenant_id is not None:
             stmt = stmt.where(AuditRow.tenant_id == tenant_id)

@@ -15,6 +15,7 @@ from eventbus.relay import OutboxRelay
 from eventbus.topics import TOPICS, topic_name
 from services.execution.handlers import consumer_spec
 from services.execution.projections import project as project_trade
+from services.identity.db_roles import EXECUTION_ROLE, RELAY_ROLE, migrate
 
 # Register every event type before anything encodes or decodes one.
 load_all()
@@ -33,7 +34,11 @@ def _blotter_store(settings: Settings) -> ReadModelStore:
 class ExecutionProcess:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.db = Database.from_settings(settings)
+        # Its own role on Postgres (no table owned, no BYPASSRLS); the relay has another.
+        self.db = Database.for_role(settings, EXECUTION_ROLE)
+        self.relay_db = (
+            Database.for_role(settings, RELAY_ROLE, pool_size=2) if self.db.is_postgres else self.db
+        )
         self.bus: EventBus = create_bus(settings, client_id="execution-service")
         self.runner = ConsumerRunner(
             consumer_spec(settings.env, utc_now, group=f"execution-service-{settings.env}"),
@@ -52,10 +57,10 @@ class ExecutionProcess:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        await self.db.create_all()
+        await migrate(self.settings, self.db)
         await self.bus.start()
         await self.bus.ensure_topics([TOPICS[n].spec(self.settings.env) for n in TOPIC_NAMES])
-        relay = OutboxRelay(self.db, self.bus, poll_interval_s=0.2)
+        relay = OutboxRelay(self.relay_db, self.bus, poll_interval_s=0.2)
         self._tasks = [
             asyncio.create_task(relay.run(self._stop)),
             asyncio.create_task(self.runner.run(self._stop, poll_timeout_ms=100)),
@@ -67,3 +72,5 @@ class ExecutionProcess:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bus.stop()
         await self.db.dispose()
+        if self.relay_db is not self.db:
+            await self.relay_db.dispose()

@@ -17,6 +17,7 @@ from eventbus.known_events import load_all
 from eventbus.readmodel import MemoryReadModelStore, ReadModelStore, RedisReadModelStore
 from eventbus.relay import OutboxRelay
 from eventbus.topics import TOPICS, topic_name
+from services.identity.db_roles import RELAY_ROLE, RFQ_EXPIRY_ROLE, RFQ_ROLE, migrate
 from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS, default_lps
 from services.rfq.consumers import consumer_spec
@@ -76,7 +77,11 @@ class RfqProcess:
         self.settings = settings
         host, _, default_port = settings.rfq_addr.rpartition(":")
         self.host, self.port = host, int(default_port) if port is None else port
-        self.db = Database.from_settings(settings)
+        # Its own role on Postgres (no table owned, no BYPASSRLS); the relay has another.
+        self.db = Database.for_role(settings, RFQ_ROLE)
+        self.relay_db = (
+            Database.for_role(settings, RELAY_ROLE, pool_size=2) if self.db.is_postgres else self.db
+        )
         self.bus: EventBus = create_bus(settings, client_id="rfq-service")
         store = redis_store(settings)
         # Mids come from the market-data snapshot when it is there (reference mids otherwise).
@@ -90,10 +95,10 @@ class RfqProcess:
         self._server: aio.Server | None = None
 
     async def start(self) -> int:
-        await self.db.create_all()
+        await migrate(self.settings, self.db)
         await self.bus.start()
         await self.bus.ensure_topics([TOPICS[n].spec(self.settings.env) for n in TOPIC_NAMES])
-        rearmed = await self.timers.rearm()
+        rearmed = await self._rearm()
         # Groups are namespaced by env: environments sharing a cluster never share a group.
         group = f"rfq-service-{self.settings.env}"
         runner = ConsumerRunner(
@@ -101,7 +106,7 @@ class RfqProcess:
         )
         self._tasks = [
             asyncio.create_task(
-                OutboxRelay(self.db, self.bus, poll_interval_s=0.2).run(self._stop)
+                OutboxRelay(self.relay_db, self.bus, poll_interval_s=0.2).run(self._stop)
             ),
             asyncio.create_task(runner.run(self._stop, poll_timeout_ms=100)),
             asyncio.create_task(self.mids.run(self._stop)),
@@ -113,6 +118,16 @@ class RfqProcess:
         log.info("rfq service up", extra={"port": self.port, "timers_rearmed": rearmed})
         return self.port
 
+    async def _rearm(self) -> int:
+        """Timers for every tenant's open RFQs, read once through the expiry role's pool."""
+        if not self.db.is_postgres:
+            return await self.timers.rearm()
+        scan = Database.for_role(self.settings, RFQ_EXPIRY_ROLE, pool_size=1)
+        try:
+            return await self.timers.rearm(scan)
+        finally:
+            await scan.dispose()
+
     async def stop(self, grace_s: float = 5.0) -> None:
         if self._server is not None:
             await self._server.stop(grace_s)
@@ -121,3 +136,5 @@ class RfqProcess:
         await self.timers.close()
         await self.bus.stop()
         await self.db.dispose()
+        if self.relay_db is not self.db:
+            await self.relay_db.dispose()

@@ -163,7 +163,7 @@ class RfqServicer(pb_grpc.RfqServiceServicer):
     async def _list(self, who: Caller, request: pb.ListRfqsRequest) -> pb.ListRfqsResponse:
         size = min(request.page_size or 50, MAX_PAGE)
         states = {STATE_FROM_PB[s] for s in request.states if s in STATE_FROM_PB}
-        async with self._deps.db.sessions() as session:
+        async with self._deps.db.tenant_session(who.tenant_id) as session:
             rows = await RfqRepository(session).list(
                 who.tenant_id,
                 states=states or None,

@@ -67,11 +67,14 @@ async def _save_changes(
     await repo.save(loaded, seq)
 
 
-async def _in_transaction(deps: RfqDeps, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one transaction; redo it when another writer won the race (fresh read)."""
+async def _in_transaction(
+    deps: RfqDeps, tenant_id: str, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Run `work` in one transaction of `tenant_id` (row-level security on Postgres); redo it
+    when another writer won the race (fresh read)."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            async with deps.db.sessions() as session, session.begin():
+            async with deps.db.tenant_session(tenant_id) as session, session.begin():
                 result = await work(session)
             outbox_signal.notify()
             return result
@@ -170,7 +173,7 @@ async def create_rfq(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
             repo.remember(caller.tenant_id, "create", cmd.idempotency_key, rfq.rfq_id, now)
         return rfq
 
-    rfq = await _in_transaction(deps, work)
+    rfq = await _in_transaction(deps, caller.tenant_id, work)
     if rfq.state.value == "SENT":
         deps.on_open(rfq.tenant_id, rfq.rfq_id, rfq.expires_at)
     return rfq
@@ -240,7 +243,7 @@ async def _mutate(
         return loaded.rfq
 
     try:
-        return await _in_transaction(deps, work)
+        return await _in_transaction(deps, caller.tenant_id, work)
     except RfqError as error:
         await _audit_refusal(deps, caller, command, rfq_id, error)
         raise
@@ -271,7 +274,7 @@ async def cancel_rfq(deps: RfqDeps, caller: Caller, cmd: CancelRfq) -> Rfq:
 
 
 async def get_rfq(deps: RfqDeps, tenant_id: str, rfq_id: str) -> Rfq:
-    async with deps.db.sessions() as session:
+    async with deps.db.tenant_session(tenant_id) as session:
         loaded = await RfqRepository(session).get(tenant_id, rfq_id)
     if loaded is None:
         raise RfqNotFound(f"RFQ {rfq_id} not found")
@@ -290,4 +293,4 @@ async def expire_rfq(deps: RfqDeps, tenant_id: str, rfq_id: str) -> bool:
         await _save_changes(session, repo, loaded, caller, deps)
         return True
 
-    return await _in_transaction(deps, work)
+    return await _in_transaction(deps, tenant_id, work)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import datetime
 
+from core.db import Database
 from services.rfq.handlers import RfqDeps, expire_rfq
 from services.rfq.store import open_rfqs
 
@@ -44,9 +45,11 @@ class ExpiryTimers:
             # The RFQ stays open in the database and is picked up by the next re-arm.
             log.exception("expiry of RFQ %s failed", key[1])
 
-    async def rearm(self) -> int:
-        """Arm a timer for every open RFQ (after a restart); returns how many."""
-        async with self._deps.db.sessions() as session:
+    async def rearm(self, scan_db: Database | None = None) -> int:
+        """Arm a timer for every open RFQ (after a restart); returns how many. The scan spans
+        tenants: on Postgres it runs on `scan_db`, the expiry role's read-only pool (each
+        expiry then runs as the service, in its RFQ's tenant)."""
+        async with (scan_db or self._deps.db).sessions() as session:
             rows = await open_rfqs(session)
         for tenant_id, rfq_id, expires_at in rows:
             self.arm(tenant_id, rfq_id, expires_at)

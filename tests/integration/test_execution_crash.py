@@ -95,7 +95,9 @@ async def _publish_acceptance(bus: KafkaBus, env: str, tenant: str) -> None:
 
 
 async def _trades(db: Database, tenant: str) -> tuple[int, int]:
-    async with db.engine.connect() as conn:
+    # A tenant's transaction: trades and outbox are under forced RLS, the owner included.
+    async with db.tenant_session(tenant) as session:
+        conn = await session.connection()
         trades = (
             await conn.execute(
                 text("SELECT count(*) FROM trades WHERE tenant_id = :t"), {"t": tenant}

@@ -35,8 +35,10 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def _event_types(db: Database, rfq_id: str) -> list[str]:
-    async with db.engine.connect() as conn:
+async def _event_types(db: Database, tenant: str, rfq_id: str) -> list[str]:
+    # A tenant's transaction: the outbox is under forced row-level security, the owner included.
+    async with db.tenant_session(tenant) as session:
+        conn = await session.connection()
         rows = (
             await conn.execute(
                 text("SELECT headers FROM outbox_events WHERE key = :k ORDER BY id"),
@@ -82,7 +84,7 @@ async def _one_round(
     final = (await get_rfq(deps, tenant, rfq.rfq_id)).state
     won = not isinstance(accepted, BaseException)
     assert won != bool(expired), (accepted, expired)
-    return final, won, await _event_types(db, rfq.rfq_id)
+    return final, won, await _event_types(db, tenant, rfq.rfq_id)
 
 
 async def test_expiry_racing_accept_has_exactly_one_outcome(db: Database) -> None:

@@ -17,6 +17,7 @@ import eventbus.consumer  # noqa: F401  (processed_events table)
 import services.execution.event_specs
 import services.rfq.event_specs  # noqa: F401
 from core.db import Database, create_database, utc_now
+from core.settings import Profile, Settings
 from eventbus.bus import OutgoingRecord
 from eventbus.consumer import ConsumerRunner
 from eventbus.kafka import KafkaBus
@@ -27,6 +28,7 @@ from services.audit import store as audit_store
 from services.audit.chain import verify
 from services.execution.handlers import consumer_spec as execution_consumer
 from services.execution.store import trades_of_rfq
+from services.identity.db_roles import EXECUTION_ROLE, RELAY_ROLE, RFQ_ROLE, migrate
 from services.lp_bots.bot import LpBot
 from services.lp_bots.profiles import default_lps, static_mids
 from services.lp_bots.runner import LpBotService
@@ -61,11 +63,16 @@ async def platform(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Pla
     bus = KafkaBus(kafka_bootstrap, client_id=f"rfq-{env}")
     await bus.start()
     await bus.ensure_topics([TOPICS[name].spec(env) for name in TOPIC_NAMES])
-    db = Database.from_url(database_url.rsplit("/", 1)[0] + f"/{TEST_DB}", pool_size=5)
-    await db.create_all()
+    # As in production: the owner migrates (forced RLS, grants), each service runs on its own
+    # role, the relay on the relay role; `db` (the owner, tenant-bound too) checks results.
+    settings = Settings(profile=Profile.REAL, database_url=_url(database_url))
+    roles = {r: Database.for_role(settings, r, pool_size=5) for r in (RFQ_ROLE, EXECUTION_ROLE)}
+    relay_db = Database.for_role(settings, RELAY_ROLE, pool_size=2)
+    await migrate(settings, roles[RFQ_ROLE])
+    db = Database.from_url(settings.effective_database_url(), pool_size=2)
     lps = default_lps()
     deps = RfqDeps(
-        db=db,
+        db=roles[RFQ_ROLE],
         env=env,
         clock=utc_now,
         router=Router(tuple(LpProfile(c.lp_id) for c in lps)),
@@ -83,14 +90,19 @@ async def platform(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Pla
         start_from="earliest",
     )
     runners = [
-        ConsumerRunner(rfq_consumer(deps, group=f"rfq-service-{env}"), bus, env=env, db=db),
         ConsumerRunner(
-            execution_consumer(env, utc_now, group=f"execution-{env}"), bus, env=env, db=db
+            rfq_consumer(deps, group=f"rfq-service-{env}"), bus, env=env, db=roles[RFQ_ROLE]
+        ),
+        ConsumerRunner(
+            execution_consumer(env, utc_now, group=f"execution-{env}"),
+            bus,
+            env=env,
+            db=roles[EXECUTION_ROLE],
         ),
     ]
     stop = asyncio.Event()
     tasks = [
-        asyncio.create_task(OutboxRelay(db, bus, poll_interval_s=0.05).run(stop)),
+        asyncio.create_task(OutboxRelay(relay_db, bus, poll_interval_s=0.05).run(stop)),
         asyncio.create_task(lp.run(stop, poll_timeout_ms=100)),
         *(asyncio.create_task(r.run(stop, poll_timeout_ms=100)) for r in runners),
     ]
@@ -100,7 +112,12 @@ async def platform(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Pla
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
         await bus.stop()
-        await db.dispose()
+        for pool in (db, relay_db, *roles.values()):
+            await pool.dispose()
+
+
+def _url(database_url: str) -> str:
+    return database_url.rsplit("/", 1)[0] + f"/{TEST_DB}"
 
 
 async def eventually(
@@ -155,7 +172,7 @@ async def test_rfq_quoted_by_lps_accepted_becomes_exactly_one_trade(platform: Pl
     again = await accept_quote(platform.deps, caller(corr), accept)
     assert first.state is again.state is RfqState.ACCEPTED
     done = await traded(platform, rfq.rfq_id)
-    async with platform.db.sessions() as session:
+    async with platform.db.tenant_session("t-it") as session:
         [trade] = await trades_of_rfq(session, "t-it", rfq.rfq_id)
     assert done.trade_id == trade.trade_id
     assert trade.quote_id == accept.quote_id
@@ -180,7 +197,8 @@ async def test_rfq_quoted_by_lps_accepted_becomes_exactly_one_trade(platform: Pl
 
 async def _republish_quote_accepted(p: Platform, rfq_id: str) -> None:
     """Publish the stored QuoteAccepted record again, as a relay crash would (same event id)."""
-    async with p.db.engine.connect() as conn:
+    async with p.db.tenant_session("t-it") as session:
+        conn = await session.connection()
         rows = (
             await conn.execute(
                 text("SELECT topic, key, value, headers FROM outbox_events WHERE key = :k"),
@@ -204,7 +222,7 @@ async def test_duplicate_quote_accepted_delivery_still_one_trade(platform: Platf
     for _ in range(2):
         await _republish_quote_accepted(platform, rfq.rfq_id)
     await asyncio.sleep(1.0)  # let the execution consumer see both copies
-    async with platform.db.sessions() as session:
+    async with platform.db.tenant_session("t-it") as session:
         trades = await trades_of_rfq(session, "t-it", rfq.rfq_id)
     assert len(trades) == 1
 

@@ -65,7 +65,8 @@ async def deliver(
         tenant_id=tenant,
         correlation_id=correlation,
     )
-    async with deps.db.sessions() as session, session.begin():
+    # In the envelope's tenant, as ConsumerRunner does (row-level security on Postgres).
+    async with deps.db.tenant_session(tenant) as session, session.begin():
         await handlers(deps)[event_type](envelope, payload, session)
     return envelope
 
