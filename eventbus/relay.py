@@ -46,6 +46,11 @@ _SELECT_SQLITE = text(
 _MARK = text("UPDATE outbox_events SET published_at = :now WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True), bindparam("now", type_=UtcDateTime)
 )
+# One array parameter: an expanding IN renders a new statement for every batch length (a
+# compile and a prepare each time) and sends one bind parameter per row.
+_MARK_PG = text(
+    "UPDATE outbox_events SET published_at = :now WHERE id = ANY(CAST(:ids AS bigint[]))"
+).bindparams(bindparam("now", type_=UtcDateTime))
 
 
 class OutboxRelay:
@@ -84,7 +89,8 @@ class OutboxRelay:
             await self._bus.publish_batch([to_record(row) for row in rows])
             if self._after_publish is not None:
                 await self._after_publish(ids)
-            await conn.execute(_MARK, {"now": self._clock(), "ids": ids})
+            mark = _MARK_PG if self._db.is_postgres else _MARK
+            await conn.execute(mark, {"now": self._clock(), "ids": ids})
         self.published_total += len(ids)
         return len(ids)
 

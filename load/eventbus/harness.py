@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, String, func
+from sqlalchemy import BigInteger, Column, Integer, String, func, insert, text
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database, create_database, drop_database
 from eventbus import ops_events  # noqa: F401  (registers ProbeEmitted)
-from eventbus.envelope import build_envelope
+from eventbus.envelope import DecodedEvent, build_envelope
 from eventbus.kafka import KafkaBus
 from eventbus.outbox import UnitOfWork, notifier_for
 from eventbus.topics import TOPICS, dlq_spec
@@ -40,6 +40,30 @@ class ProbeEffect(SQLModel, table=True):
 async def record_effect(envelope: Envelope, payload: Any, session: AsyncSession) -> None:
     """The consumer handler of the tests and the benchmark: insert one effect row."""
     session.add(ProbeEffect(event_id=envelope.event_id, probe_id=payload.probe_id, seq=payload.seq))
+
+
+_EFFECTS_PG = text(
+    "INSERT INTO probe_effects (event_id, probe_id, seq) SELECT * FROM "
+    "unnest(CAST(:event_ids AS text[]), CAST(:probe_ids AS text[]), CAST(:seqs AS bigint[]))"
+)
+
+
+async def record_effects(events: Sequence[DecodedEvent], session: AsyncSession) -> None:
+    """The batch handler: the same effect rows as `record_effect`, one statement per batch."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        params = {
+            "event_ids": [e.event_id for e in events],
+            "probe_ids": [e.payload.probe_id for e in events],
+            "seqs": [e.payload.seq for e in events],
+        }
+        await conn.execute(_EFFECTS_PG, params)
+        return
+    rows = [
+        {"event_id": e.event_id, "probe_id": e.payload.probe_id, "seq": e.payload.seq}
+        for e in events
+    ]
+    await conn.execute(insert(ProbeEffect.__table__), rows)  # type: ignore[attr-defined]
 
 
 def probe_envelope(probe_id: str, seq: int, tenant: str = "t-1") -> Envelope:

@@ -7,16 +7,15 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.db import Database
 from eventbus.bus import ConsumerConfig, EventBus
 from eventbus.consumer import ConsumerRunner, ConsumerSpec, next_offsets
+from eventbus.envelope import DecodedEvent
 from eventbus.outbox import UnitOfWork
 from eventbus.relay import OutboxRelay
 from eventbus.topics import topic_name
-from load.eventbus.harness import PROBE_TOPIC, probe_envelope, record_effect
-from orion.common.v1.envelope_pb2 import Envelope
+from load.eventbus.harness import PROBE_TOPIC, probe_envelope, record_effects
 
 
 @dataclass(frozen=True)
@@ -83,12 +82,8 @@ class ConsumerResult:
     timeline: list[tuple[float, int]] = field(default_factory=list)
 
 
-def _latencies(records: list[Any], now_ns: int) -> list[int]:
-    out = []
-    for record in records:
-        env = Envelope.FromString(record.value)
-        out.append((now_ns - env.occurred_at.ToNanoseconds()) // 1000)
-    return out
+def _latencies(events: list[DecodedEvent], now_ns: int) -> list[int]:
+    return [(now_ns - e.envelope.occurred_at.ToNanoseconds()) // 1000 for e in events]
 
 
 async def consume(
@@ -102,7 +97,7 @@ async def consume(
     """Idempotent consumer writing a Postgres/SQLite effect per event, timing each one from
     its `occurred_at` (set just before the producer's commit) to the effect's commit."""
     spec = ConsumerSpec(
-        group, [topic_name(PROBE_TOPIC, env)], handler=record_effect, max_batch=2000
+        group, [topic_name(PROBE_TOPIC, env)], batch_handler=record_effects, max_batch=2000
     )
     runner = ConsumerRunner(spec, bus, env=env, db=db)
     config = ConsumerConfig(group_id=group, topics=list(spec.topics), max_batch=2000)
@@ -115,9 +110,9 @@ async def consume(
         while not done(runner.applied) and time.time() - start < timeout_s:
             records = await consumer.poll(timeout_ms=100)
             if records:
-                await runner.process_batch(records)
+                events = await runner.process_batch(records)
                 now = time.time_ns()
-                result.latencies_us.extend(_latencies(records, now))
+                result.latencies_us.extend(_latencies(events, now))
                 result.first_effect = result.first_effect or now / 1e9
                 result.last_effect = now / 1e9
                 await consumer.commit(next_offsets(records))

@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core.db import Database
 from eventbus.bus import ConsumerConfig
 from eventbus.kafka import KafkaBus
-from eventbus.outbox import OutboxEvent
+from eventbus.outbox import OutboxEvent, UnitOfWork
 from eventbus.relay import OutboxRelay
 from eventbus.topics import topic_name
 from load.eventbus.harness import PROBE_TOPIC, probe_bus, produce
@@ -111,3 +112,35 @@ async def test_notify_from_another_process_wakes_an_idle_relay(
     await task
     assert relay.published_total == 3
     assert time.monotonic() - started < 5
+
+
+async def test_unit_of_work_on_postgres_commits_state_and_events_together_or_neither(
+    db: Database,
+) -> None:
+    from load.eventbus.harness import ProbeEffect, probe_envelope
+
+    async with UnitOfWork(db, env="t") as uow:  # events only: the driver-level path
+        first = uow.add_event(probe_envelope("p-1", 1))
+        await uow.commit()
+    async with UnitOfWork(db, env="t") as uow:  # ORM state + events in one transaction
+        uow.session.add(ProbeEffect(event_id="state-1", probe_id="p-1", seq=2))
+        uow.add_event(probe_envelope("p-1", 2))
+        await uow.commit()
+    assert await unpublished(db) == 2
+    duplicate = Envelope.FromString(first.value)  # same event_id: the unique key refuses it
+
+    async def failing_unit(with_state: bool) -> None:
+        async with UnitOfWork(db, env="t") as uow:
+            if with_state:
+                uow.session.add(ProbeEffect(event_id="state-2", probe_id="p-1", seq=3))
+            uow.add_event(probe_envelope("p-1", 3))
+            uow.add_event(duplicate)
+            await uow.commit()
+
+    for with_state in (False, True):
+        with pytest.raises(IntegrityError):
+            await failing_unit(with_state)
+    assert await unpublished(db) == 2  # neither failed unit left a row behind
+    async with db.sessions() as session:
+        states = (await session.exec(select(ProbeEffect.event_id))).all()
+    assert states == ["state-1"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, String, func
+from sqlalchemy import Column, Integer, String, func, insert
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +17,7 @@ from eventbus.bus import ConsumedRecord
 from eventbus.consumer import ConsumerRunner, ConsumerSpec, ProcessedEvent
 from eventbus.dlq import REPLAY_FOR_HEADER, read_dead_letters
 from eventbus.embedded.bus import EmbeddedBus
-from eventbus.envelope import encode_event
+from eventbus.envelope import DecodedEvent, encode_event
 from eventbus.errors import DecodeError
 from eventbus.readmodel import MemoryReadModelStore, ReadModelStore
 from eventbus.retry import RetryPolicy
@@ -274,3 +274,61 @@ async def test_pruning_removes_only_processed_rows_older_than_the_window(
     async with db.sessions() as session:
         left = (await session.exec(select(ProcessedEvent.event_id))).all()
     assert len(left) == 1
+
+
+class BatchRecorder:
+    """A batch handler writing one effect row per event with one Core statement per call."""
+
+    def __init__(self, fail_on_seq: int | None = None) -> None:
+        self.calls: list[list[int]] = []
+        self.fail_on_seq = fail_on_seq
+
+    async def __call__(self, events: Sequence[DecodedEvent], session: AsyncSession) -> None:
+        seqs = [e.payload.seq for e in events]
+        self.calls.append(seqs)
+        if self.fail_on_seq in seqs:
+            raise DecodeError(f"probe {self.fail_on_seq} is invalid")  # not retryable
+        conn = await session.connection()
+        table = ProbeEffect.__table__  # type: ignore[attr-defined]
+        await conn.execute(insert(table), [{"event_id": e.event_id} for e in events])
+
+
+def batch_runner(db: Database, bus: EmbeddedBus, handler: BatchRecorder) -> ConsumerRunner:
+    spec = ConsumerSpec(CONSUMER, ["test.ops.probes.v1"], batch_handler=handler)
+    return ConsumerRunner(spec, bus, env="test", db=db, sleep=SleepRecorder())
+
+
+async def test_batch_handler_gets_each_new_event_once_per_poll_batch(
+    db: Database, bus: EmbeddedBus
+) -> None:
+    records = [consumed(seq) for seq in range(1, 101)]
+    handler = BatchRecorder()
+    consumer = batch_runner(db, bus, handler)
+    decoded = await consumer.process_batch(records[:60] + records[:10])  # repeats in one batch
+    await consumer.process_batch(records)  # the first 60 again, redelivered
+    await consumer.process_batch(records)  # everything again
+    assert [e.payload.seq for e in decoded] == list(range(1, 61)) + list(range(1, 11))
+    assert handler.calls == [list(range(1, 61)), list(range(61, 101))]
+    assert await effects(db) == 100
+    assert (consumer.applied, consumer.duplicates) == (100, 170)
+
+
+async def test_failing_batch_is_redone_event_by_event_and_poison_dead_lettered(
+    db: Database, bus: EmbeddedBus
+) -> None:
+    handler = BatchRecorder(fail_on_seq=3)
+    consumer = batch_runner(db, bus, handler)
+    await consumer.process_batch([consumed(seq) for seq in range(1, 6)])
+    assert handler.calls[0] == [1, 2, 3, 4, 5]  # the batch, rolled back as a whole
+    assert handler.calls[1:] == [[1], [2], [3], [4], [5]]
+    assert await effects(db) == 4
+    assert consumer.dead_lettered == 1
+    letters = await read_dead_letters(bus, CONSUMER, "test", idle_polls=1)
+    assert [letter.error_class for letter in letters] == ["eventbus.errors.DecodeError"]
+
+
+def test_a_consumer_spec_takes_exactly_one_kind_of_effect() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        ConsumerSpec(CONSUMER, ["t"], handler=record_effect, batch_handler=BatchRecorder())
+    with pytest.raises(ValueError, match="exactly one"):
+        ConsumerSpec(CONSUMER, ["t"])
