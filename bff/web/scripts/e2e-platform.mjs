@@ -58,6 +58,29 @@ try {
   await page.waitForSelector(cell(instrument, 'symbol'), { timeout: 10_000 });
   step(`created watchlist "E2E" with ${[instrument, second].filter(Boolean).join(' and ')}`);
 
+  // Saved on the server per user: a fresh browser context (empty localStorage) logs in and finds it.
+  await page.waitForSelector('[data-preferences="synced"]', { timeout: 10_000 });
+  const fresh = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  try {
+    const other = await fresh.newPage();
+    other.on('pageerror', (e) => problems.push(`pageerror (fresh context): ${e.message}`));
+    await other.goto(base);
+    await other.click('[data-testid="login"]');
+    await other.waitForSelector('input[name="username"]', { timeout: 20_000 });
+    await other.fill('input[name="username"]', user);
+    await other.fill('input[name="password"]', password);
+    await other.press('input[name="password"]', 'Enter');
+    await other.waitForSelector('[role="tab"]:has-text("E2E")', { timeout: 20_000 });
+    if (await other.evaluate(() => Object.keys(localStorage).some((k) => k.startsWith('orion.preferences.') && JSON.parse(localStorage.getItem(k)).baseVersion === 0))) {
+      throw new Error('fresh context did not load the server copy');
+    }
+    await other.click('[role="tab"]:has-text("E2E")');
+    for (const id of [instrument, second].filter(Boolean)) await other.waitForSelector(cell(id, 'symbol'), { timeout: 10_000 });
+    step('a fresh browser context (empty localStorage) logs in and finds watchlist "E2E" with its instruments (server-side ui_preferences)');
+  } finally {
+    await fresh.close();
+  }
+
   const bidText = () => page.locator(cell(instrument, 'bid')).innerText();
   const ticks = async (what) => {
     const before = await bidText();

@@ -242,7 +242,21 @@ async function* blotterUpdates() {
 
 const newestFirst = (a, b) => Date.parse(b.createdAt ?? b.executedAt) - Date.parse(a.createdAt ?? a.executedAt) || b.id.localeCompare(a.id, 'en', { numeric: true });
 
+// One user's saved preferences, with the server's compare-and-set on the version.
+let preferences = { version: 0, updatedAt: null, theme: null, watchlists: [], activeWatchlistId: null, pinnedInstrumentIds: [], marketWatchColumns: [] };
+function saveUiPreferences({ input }) {
+  if (input.expectedVersion !== preferences.version) {
+    return { __typename: 'PreferencesVersionConflict', code: 'VERSION_CONFLICT', message: 'stale version', correlationId: 'mock', currentVersion: preferences.version };
+  }
+  const { expectedVersion, ...doc } = input;
+  const columns = (doc.marketWatchColumns ?? []).map((c) => ({ width: null, hide: null, pinned: null, sort: null, sortIndex: null, ...c }));
+  preferences = { ...preferences, ...doc, marketWatchColumns: columns, version: expectedVersion + 1, updatedAt: new Date().toISOString() };
+  return { __typename: 'UiPreferences', ...preferences };
+}
+
 const root = {
+  uiPreferences: () => preferences,
+  saveUiPreferences,
   instruments: ({ assetClass }) => instruments.filter((i) => !assetClass || i.assetClass === assetClass),
   me: () => ({
     user: { id: 'u-1' }, tenantId: 't-1', username: 'ada', roles: ['ROLE_TRADER'], permissions: ['rfq:create'], assetClasses: ['FX'], venues: ['RFQ'],

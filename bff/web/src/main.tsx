@@ -55,6 +55,7 @@ async function bootLive(): Promise<void> {
   const fallback = String(claims.name ?? claims.preferred_username ?? claims.sub ?? 'trader');
   render(createLiveBackend(http, ws), {
     userName: me ? `${me.username ?? me.user.id} · ${me.tenantId}` : fallback,
+    userKey: me ? `${me.tenantId}/${me.user.id}` : `${String(claims.tenant_id ?? '')}/${String(claims.sub ?? 'anonymous')}`,
     login,
     logout: () => void oidc.logout().then((url) => { ws.stop(); if (url) window.location.assign(url); else showLogin(null); }),
   });
@@ -62,7 +63,7 @@ async function bootLive(): Promise<void> {
 
 async function bootDemo(): Promise<void> {
   const { createDemoBackend } = await import('./demo/demoBackend');
-  render(createDemoBackend(), { userName: 'demo.trader', login: () => undefined, logout: () => window.location.reload() });
+  render(createDemoBackend(), { userName: 'demo.trader', userKey: 'demo', login: () => undefined, logout: () => window.location.reload() });
 }
 
 if (import.meta.env.MODE === 'demo') void bootDemo();

@@ -5,6 +5,7 @@ import type {
   Instrument, Rfq, Trade,
 } from './operations';
 import type { Tick } from '../marketdata/types';
+import type { PreferencesRemote } from '../workspace/preferences';
 
 export interface MarketDataHandlers {
   onSnapshot(ticks: Tick[]): void;
@@ -42,4 +43,6 @@ export interface Backend {
   watchRfq(rfqId: string, onUpdate: (rfq: Rfq, serverTime: number) => void, onError: (message: string) => void): () => void;
   /** Upserts for the blotters (the stream's READY message carries no row and is not passed on). */
   blotterUpdates(onRfq: (rfq: Rfq) => void, onTrade: (trade: Trade) => void): () => void;
+  /** Per-user preferences on the server; absent: kept in this browser only (demo). */
+  preferences?: PreferencesRemote;
 }

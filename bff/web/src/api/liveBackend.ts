@@ -4,6 +4,7 @@ import type { ConnectionManager } from './connection';
 import { GraphqlRequestError } from './errors';
 import type { GraphqlHttpClient } from './http';
 import * as ops from './operations';
+import { preferencesRemote } from './preferencesRemote';
 import type { Tick } from '../marketdata/types';
 
 function num(value: string | null | undefined): number | null {
@@ -53,6 +54,7 @@ export function createLiveBackend(http: GraphqlHttpClient, ws: ConnectionManager
   return {
     kind: 'live',
     connection: ws,
+    preferences: preferencesRemote(http),
     instruments: async () => (await http.request<ops.InstrumentsResult>(ops.INSTRUMENTS)).instruments,
     marketSnapshot: async (instrumentIds) => {
       const { marketSnapshot } = await http.request<ops.MarketSnapshotResult>(ops.MARKET_SNAPSHOT, { instrumentIds });

@@ -289,6 +289,57 @@ export interface BlotterUpdatesResult {
   blotterUpdates: { kind: 'READY' | 'RFQ' | 'TRADE'; serverTime: DateTime; rfq: Rfq | null; trade: Trade | null };
 }
 
+// ---------------------------------------------------------------- ui preferences
+
+export type UiTheme = 'LIGHT' | 'DARK';
+export interface WatchlistPreference { id: string; name: string; instrumentIds: string[] }
+export interface GridColumnPreference {
+  colId: string; width: number | null; hide: boolean | null; pinned: string | null; sort: string | null; sortIndex: number | null;
+}
+export interface UiPreferences {
+  version: number;
+  updatedAt: DateTime | null;
+  theme: UiTheme | null;
+  watchlists: WatchlistPreference[];
+  activeWatchlistId: string | null;
+  pinnedInstrumentIds: string[];
+  marketWatchColumns: GridColumnPreference[];
+}
+const PREFERENCE_FIELDS = `version updatedAt theme activeWatchlistId pinnedInstrumentIds
+  watchlists { id name instrumentIds } marketWatchColumns { colId width hide pinned sort sortIndex }`;
+
+/** The caller's saved preferences; version 0 (and empty) when nothing was saved yet. */
+export const UI_PREFERENCES = /* GraphQL */ `
+  query UiPreferences { uiPreferences { ${PREFERENCE_FIELDS} } }
+`;
+export interface UiPreferencesResult { uiPreferences: UiPreferences }
+
+export interface SaveUiPreferencesInput {
+  expectedVersion: number;
+  theme: UiTheme | null;
+  watchlists: WatchlistPreference[];
+  activeWatchlistId: string | null;
+  pinnedInstrumentIds: string[];
+  marketWatchColumns: Array<Partial<GridColumnPreference> & { colId: string }>;
+}
+/** Replaces the whole document; a stale expectedVersion answers PreferencesVersionConflict. */
+export const SAVE_UI_PREFERENCES = /* GraphQL */ `
+  mutation SaveUiPreferences($input: SaveUiPreferencesInput!) {
+    saveUiPreferences(input: $input) {
+      __typename
+      ... on UiPreferences { version updatedAt }
+      ... on PreferencesVersionConflict { currentVersion }
+      ... on OrionError { code message correlationId }
+    }
+  }
+`;
+export interface SaveUiPreferencesResult {
+  saveUiPreferences:
+    | { __typename: 'UiPreferences'; version: number; updatedAt: DateTime | null }
+    | ({ __typename: 'PreferencesVersionConflict'; currentVersion: number } & OrionError)
+    | OrionError;
+}
+
 /** Typed failures the BFF already has that carry no `code` field: their type name says it. */
 const CODE_BY_TYPENAME: Record<string, OrionErrorCode> = {
   NotEntitled: 'NOT_ENTITLED',

@@ -7,8 +7,9 @@ import { formatAge, formatCompact, formatPrice, spreadInTicks } from '../format/
 import type { MarketDataFeed } from '../marketdata/feed';
 import type { MarketDataStore } from '../marketdata/store';
 import type { MarketRow } from '../marketdata/types';
+import type { ColumnPref, PreferencesSync } from '../workspace/preferences';
 import {
-  activeList, initialWatchlists, localPreferences, watchedInstruments, watchlistReducer, type WatchlistState,
+  activeList, initialWatchlists, watchedInstruments, watchlistReducer, type WatchlistState,
 } from '../workspace/watchlists';
 import { gridTheme } from './grid';
 
@@ -37,25 +38,25 @@ function flags(row: GridRow): string {
   return row.quality === 'GOOD' ? 'OK' : row.quality;
 }
 
-const prefs = localPreferences();
-const COLUMNS_KEY = 'orion.workspace.marketWatch.columns';
-
-/** Column order, widths and sort survive a reload (saved layout; server-side ui_preferences later). */
-function saveColumns(api: GridApi<GridRow>): void {
-  try {
-    localStorage.setItem(COLUMNS_KEY, JSON.stringify(api.getColumnState()));
-  } catch {
-    // Preferences are a convenience only.
-  }
+/** The saved subset of AG Grid's column state (order, width, visibility, pinning, sort). */
+function columnPrefs(state: ColumnState[]): ColumnPref[] {
+  return state.map((c) => ({
+    colId: c.colId,
+    width: c.width ?? null,
+    hide: c.hide ?? null,
+    pinned: c.pinned === true || c.pinned === 'left' ? 'left' : c.pinned === 'right' ? 'right' : null,
+    sort: c.sort ?? null,
+    sortIndex: c.sortIndex ?? null,
+  }));
 }
 
-function restoreColumns(api: GridApi<GridRow>): void {
-  try {
-    const saved = localStorage.getItem(COLUMNS_KEY);
-    if (saved) api.applyColumnState({ state: JSON.parse(saved) as ColumnState[], applyOrder: true });
-  } catch {
-    localStorage.removeItem(COLUMNS_KEY);
-  }
+/** Column layout goes to the user's preferences (server, with a local copy). */
+function saveColumns(api: GridApi<GridRow>, preferences: PreferencesSync): void {
+  preferences.update({ columns: columnPrefs(api.getColumnState()) });
+}
+
+function restoreColumns(api: GridApi<GridRow>, columns: ColumnPref[] | null): void {
+  if (columns && columns.length > 0) api.applyColumnState({ state: columns as ColumnState[], applyOrder: true });
 }
 
 /** Cell flash on price change; off with prefers-reduced-motion or localStorage['orion.flash'] = 'off'. */
@@ -69,10 +70,11 @@ export function MarketWatch(props: {
   instruments: Instrument[];
   selected: string | null;
   onSelect: (instrumentId: string) => void;
+  preferences: PreferencesSync;
 }) {
-  const { store, feed, instruments, onSelect } = props;
+  const { store, feed, instruments, onSelect, preferences } = props;
   const [state, dispatch] = useReducer(watchlistReducer, null, (): WatchlistState =>
-    prefs.load() ?? initialWatchlists(instruments.slice(0, 16).map((i) => i.id)));
+    preferences.current().watchlists ?? initialWatchlists(instruments.slice(0, 16).map((i) => i.id)));
   const [editing, setEditing] = useState<string | null>(null);
   const [toAdd, setToAdd] = useState('');
   const apiRef = useRef<GridApi<GridRow> | null>(null);
@@ -88,7 +90,12 @@ export function MarketWatch(props: {
     pinned: context.current.pinned.has(row.instrumentId),
   });
 
-  useEffect(() => prefs.save(state), [state]);
+  useEffect(() => preferences.update({ watchlists: state }), [preferences, state]);
+  // Another browser of the same user saved (or a reconcile merged): show what is now saved.
+  useEffect(() => preferences.onReplace((doc) => {
+    if (doc.watchlists) dispatch({ type: 'replace', state: doc.watchlists });
+    if (apiRef.current) restoreColumns(apiRef.current, doc.columns);
+  }), [preferences]);
   useEffect(() => feed.setInstruments(watched), [feed, watched]);
 
   // Ids the grid already holds or has queued, so each change is sent as add or update exactly once.
@@ -192,10 +199,10 @@ export function MarketWatch(props: {
             const rest = p.nodes.filter((n) => !n.data?.pinned);
             p.nodes.splice(0, p.nodes.length, ...pinned, ...rest);
           }}
-          onGridReady={(e: GridReadyEvent<GridRow>) => { apiRef.current = e.api; restoreColumns(e.api); resetRows(); }}
-          onColumnMoved={(e) => { if (e.finished) saveColumns(e.api); }}
-          onColumnResized={(e) => { if (e.finished && e.source === 'uiColumnResized') saveColumns(e.api); }}
-          onSortChanged={(e) => saveColumns(e.api)}
+          onGridReady={(e: GridReadyEvent<GridRow>) => { apiRef.current = e.api; restoreColumns(e.api, preferences.current().columns); resetRows(); }}
+          onColumnMoved={(e) => { if (e.finished) saveColumns(e.api, preferences); }}
+          onColumnResized={(e) => { if (e.finished && e.source === 'uiColumnResized') saveColumns(e.api, preferences); }}
+          onSortChanged={(e) => saveColumns(e.api, preferences)}
           onCellClicked={(e) => {
             const id = e.data?.instrumentId;
             if (!id) return;

@@ -1,6 +1,6 @@
 /**
- * Watchlists and pinned instruments as a pure reducer plus a persistence port. Saved to
- * localStorage for now; the server-side `ui_preferences` store plugs in behind PreferencesPort.
+ * Watchlists and pinned instruments as a pure reducer. Persistence (server `uiPreferences` with a
+ * localStorage copy) is workspace/preferences.ts; `legacyWatchlists` reads the pre-server key once.
  */
 
 export interface Watchlist {
@@ -23,7 +23,9 @@ export type WatchlistAction =
   | { type: 'select'; id: string }
   | { type: 'addInstrument'; instrumentId: string }
   | { type: 'removeInstrument'; instrumentId: string }
-  | { type: 'togglePin'; instrumentId: string };
+  | { type: 'togglePin'; instrumentId: string }
+  /** The server (or a merge) replaced the saved state. */
+  | { type: 'replace'; state: WatchlistState };
 
 export function initialWatchlists(instrumentIds: string[]): WatchlistState {
   return { lists: [{ id: 'default', name: 'Main', instrumentIds }], activeId: 'default', pinned: [] };
@@ -71,6 +73,8 @@ export function watchlistReducer(state: WatchlistState, action: WatchlistAction)
       return updateActive(state, (ids) => (ids.includes(action.instrumentId) ? ids : [...ids, action.instrumentId]));
     case 'removeInstrument':
       return updateActive(state, (ids) => ids.filter((id) => id !== action.instrumentId));
+    case 'replace':
+      return action.state.lists.length > 0 ? action.state : state;
     case 'togglePin':
       return {
         ...state,
@@ -92,27 +96,13 @@ export function watchedInstruments(state: WatchlistState): string[] {
   return [...ids];
 }
 
-export interface PreferencesPort {
-  load(): WatchlistState | null;
-  save(state: WatchlistState): void;
-}
-
-export function localPreferences(key = 'orion.workspace.watchlists'): PreferencesPort {
-  return {
-    load: () => {
-      try {
-        const raw = globalThis.localStorage?.getItem(key);
-        return raw ? (JSON.parse(raw) as WatchlistState) : null;
-      } catch {
-        return null;
-      }
-    },
-    save: (state) => {
-      try {
-        globalThis.localStorage?.setItem(key, JSON.stringify(state));
-      } catch {
-        // Storage full or disabled: preferences are a convenience, never block trading.
-      }
-    },
-  };
+/** Watchlists saved by the workstation before preferences moved to the server (migrated once). */
+export function legacyWatchlists(key = 'orion.workspace.watchlists'): WatchlistState | null {
+  try {
+    const raw = globalThis.localStorage?.getItem(key);
+    const parsed = raw ? (JSON.parse(raw) as WatchlistState) : null;
+    return parsed && Array.isArray(parsed.lists) && parsed.lists.length > 0 ? parsed : null;
+  } catch {
+    return null;
+  }
 }
