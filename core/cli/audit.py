@@ -17,20 +17,27 @@ audit_app = typer.Typer(help="Inspect the hash-chained audit trail.", no_args_is
 DB_URL = typer.Option(None, "--database-url", help="Override ORION_DATABASE_URL.")
 
 
-def _database(url: str | None) -> Database:
+async def _database(url: str | None) -> Database:
+    """The trail as the auditor role reads it on Postgres (every tenant, read-only: ADR 0012),
+    once the owner has migrated; SQLite has no roles and is read as it is."""
     from core.db import Database
     from core.settings import get_settings
+    from services.identity.db_roles import AUDITOR_ROLE, migrate
 
-    return Database.from_url(url) if url else Database.from_settings(get_settings())
+    settings = get_settings()
+    if url:
+        settings = settings.model_copy(update={"database_url": url})
+    db = Database.for_role(settings, AUDITOR_ROLE)
+    await migrate(settings, db)
+    return db
 
 
 async def _verify(url: str | None, tenant: str | None) -> list[VerifyReport]:
     from services.audit import store
     from services.audit.chain import verify
 
-    db = _database(url)
+    db = await _database(url)
     try:
-        await db.create_all()
         names = [tenant] if tenant else await store.tenants(db)
         return [verify(name, await store.load_chain(db, name)) for name in names]
     finally:
@@ -61,9 +68,8 @@ def verify_cmd(
 async def _trace(url: str | None, correlation_id: str, tenant: str | None) -> list[SealedRecord]:
     from services.audit import store
 
-    db = _database(url)
+    db = await _database(url)
     try:
-        await db.create_all()
         return await store.by_correlation(db, correlation_id, tenant)
     finally:
         await db.dispose()

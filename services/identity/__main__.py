@@ -9,10 +9,12 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from core.db import Database
 from core.logging import configure_logging
 from core.settings import Profile, get_settings
 from services.identity.app import create_app
 from services.identity.bootstrap import IdentityService, build
+from services.identity.db_roles import IDENTITY_ROLE, migrate
 from services.identity.grpc_api import start_admin_server
 from services.identity.seed import seed
 
@@ -22,8 +24,10 @@ GRACE_S = 5.0
 async def prepare() -> IdentityService:
     """Tables, keys (generated on first start into ORION_HOME) and, outside prod, the seed."""
     platform = get_settings()
-    svc = build(platform=platform)
-    await svc.db.create_all()
+    # Its own role on Postgres (grants on the identity tables only); the owner migrates.
+    db = Database.for_role(platform, IDENTITY_ROLE)
+    await migrate(platform, db)
+    svc = build(platform=platform, db=db)
     if platform.profile is not Profile.PROD:
         secrets_file = svc.settings.key_home(platform).parent / "service-accounts.json"
         await seed(svc.repo, platform, secrets_file)

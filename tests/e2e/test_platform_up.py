@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from core.db import create_database, drop_database
 from tests.e2e.test_dev_boot import _free_port, graphql_rfq_trades, rfq_trades
@@ -106,3 +107,19 @@ def test_orion_up_runs_every_process_and_trades(real_platform: dict[str, str]) -
     traded = asyncio.run(rfq_trades(env["ORION_RFQ_ADDR"]))
     assert traded.trade_id
     assert graphql_rfq_trades(base, token.stdout.strip())["id"]
+    # The domain services hold their connections as their own roles, not as the owner.
+    connected = asyncio.run(_database_users(env["ORION_DATABASE_URL"]))
+    assert {"orion_rfq", "orion_execution", "orion_relay", "orion_identity"} <= connected
+
+
+async def _database_users(url: str) -> set[str]:
+    from core.db import Database
+
+    db = Database.from_url(url, pool_size=1)
+    try:
+        async with db.engine.connect() as conn:
+            who = "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database()"
+            found = await conn.execute(text(who))
+            return {str(name) for name in found.scalars()}
+    finally:
+        await db.dispose()

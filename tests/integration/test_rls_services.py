@@ -241,3 +241,12 @@ async def test_the_tenant_setting_ends_with_its_transaction(roles: Roles) -> Non
         assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar() == pid
         with pytest.raises(DBAPIError, match="outside a tenant transaction"):
             await conn.execute(text("SELECT count(*) FROM rfqs"))
+
+
+async def test_orion_audit_verify_reads_every_tenant_as_the_auditor(roles: Roles) -> None:
+    from core.cli.audit import _verify
+
+    await open_one_rfq_per_tenant(roles)
+    reports = await _verify(roles.settings.effective_database_url(), None)
+    assert [r.tenant_id for r in reports] == list(TENANTS)
+    assert all(r.ok for r in reports)
