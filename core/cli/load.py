@@ -27,6 +27,10 @@ BENCHMARKS: dict[str, tuple[list[str], str]] = {
         ["-m", "services.rfq.loadcheck", "--count", "100", "--concurrency", "10"],
         "RFQ create -> quotes -> accept -> trade over gRPC, per-leg percentiles",
     ),
+    "tenancy": (
+        ["-m", "load.tenancy.rls_bench"],
+        "CPU per RFQ create/read with and without row-level security + service role (~1-2 min)",
+    ),
 }
 
 
