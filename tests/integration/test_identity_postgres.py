@@ -66,7 +66,9 @@ async def test_disable_on_postgres_revokes_through_redis(idp: Idp) -> None:
 async def test_login_events_reach_the_postgres_outbox(idp: Idp) -> None:
     user_id, username, password = await new_trader(idp)
     await idp.code_flow(username, password)
-    async with idp.svc.db.sessions() as s:
+    # A tenant session: where the outbox is under row-level security (a database migrated for
+    # the service roles, ADR 0012) the owner must name the tenant too.
+    async with idp.svc.db.tenant_session("acme") as s:
         rows = (await s.exec(select(OutboxEvent).where(OutboxEvent.tenant_id == "acme"))).all()
     mine = [Envelope.FromString(r.value) for r in rows]
     types = {e.event_type for e in mine if e.entity.id == user_id}

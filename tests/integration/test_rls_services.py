@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,20 +17,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 import eventbus.consumer  # noqa: F401  (processed_events table)
-import services.execution.store  # noqa: F401  (trades table)
+import services.execution.store
+import services.identity.models  # noqa: F401  (identity tables)
+from bff.auth.revocation import InMemoryRevocationList
 from core.db import Database, MissingTenant, create_database, drop_database, utc_now
 from core.settings import Profile, Settings
 from eventbus.kafka import KafkaBus
 from eventbus.relay import OutboxRelay
 from eventbus.topics import TOPICS
+from orion.identity.v1 import events_pb2 as identity_pb
 from services.audit import store as audit_store
 from services.audit.chain import verify
 from services.execution.domain import Side as TradeSide
 from services.execution.domain import Trade
 from services.execution.store import insert_once
+from services.identity.bootstrap import build
+from services.identity.config import IdentitySettings
 from services.identity.db_roles import (
     AUDITOR_ROLE,
     EXECUTION_ROLE,
+    IDENTITY_ROLE,
     RELAY_ROLE,
     RFQ_EXPIRY_ROLE,
     RFQ_ROLE,
@@ -38,6 +45,8 @@ from services.identity.db_roles import (
     ensure_roles,
     migrate,
 )
+from services.identity.keys import KeyStore
+from services.identity.seed import seed
 from services.identity.tenancy import tenant_transaction
 from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS
@@ -250,3 +259,27 @@ async def test_orion_audit_verify_reads_every_tenant_as_the_auditor(roles: Roles
     reports = await _verify(roles.settings.effective_database_url(), None)
     assert [r.tenant_id for r in reports] == list(TENANTS)
     assert all(r.ok for r in reports)
+
+
+async def test_identity_role_keeps_its_tables_and_only_inserts_events(
+    roles: Roles, tmp_path: Path
+) -> None:
+    settings = IdentitySettings(argon2_time_cost=1, argon2_memory_kib=1024)
+    platform = Settings(home=tmp_path)
+    svc = build(
+        settings,
+        platform=platform,
+        db=roles[IDENTITY_ROLE],
+        keys=KeyStore.ephemeral(),
+        revocations=InMemoryRevocationList(),
+    )
+    await seed(svc.repo, platform, tmp_path / "service-accounts.json")
+    outcome = await svc.login.attempt("trader@acme", "trader-demo", identity_pb.RequestOrigin())
+    assert outcome.ok
+    [events] = await sql(
+        roles.owner, "acme", "SELECT count(*) AS n FROM outbox_events WHERE tenant_id = 'acme'"
+    )
+    assert events.n > 0
+    for table in ("outbox_events", "rfqs", "audit_log"):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await sql(roles[IDENTITY_ROLE], None, f"SELECT count(*) FROM {table}")  # noqa: S608
