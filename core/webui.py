@@ -62,7 +62,7 @@ def ensure_built() -> Path:
 
 
 def check() -> int:
-    """Type check, unit tests (vitest) and production build."""
+    """Generated GraphQL types fresh (codegen:check), type check, unit tests, production build."""
     ensure_dependencies()
     return _npm("run", "check")
 

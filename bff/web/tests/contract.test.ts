@@ -1,6 +1,8 @@
 // The UI's GraphQL documents against the workstation subgraph SDL (schemas/graphql/workstation.graphql,
 // generated from bff/workstation/**): every operation's root fields must exist there and every
-// document must validate. The mock platform (scripts/mock-platform.mjs) serves this same SDL.
+// document must validate. `npm run codegen` checks the same when it generates the types (and
+// `codegen:check` that they are fresh); this test checks the strings the UI actually sends.
+// The mock platform (scripts/mock-platform.mjs) serves this same SDL.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildASTSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
@@ -46,8 +48,8 @@ describe('operations.ts against schemas/graphql/workstation.graphql', () => {
       'RFQ_UPDATES', 'BLOTTER_UPDATES',
     ]));
     // acceptQuote answers the RFQ (the trade follows the LP's last look); rfqs is a cursor page.
-    expect(ops.ACCEPT_QUOTE).toMatch(/\.\.\. on Rfq \{/);
-    expect(ops.RFQS).toMatch(/nodes \{[\s\S]*\} endCursor hasNextPage/);
-    expect(ops.BLOTTER_UPDATES).toMatch(/blotterUpdates \{ kind /);
+    expect(ops.ACCEPT_QUOTE).toMatch(/\.\.\. on Rfq \{\s*\.\.\.RfqFields/);
+    expect(ops.RFQS).toMatch(/nodes \{[\s\S]*\}\s+endCursor\s+hasNextPage/);
+    expect(ops.BLOTTER_UPDATES).toMatch(/blotterUpdates \{\s+kind\s/);
   });
 });

@@ -165,11 +165,12 @@ describe('preferences sync', () => {
       columns: [{ colId: 'bid', width: 96.6, pinned: 'left', sort: 'desc', sortIndex: 0, hide: false }],
     };
     const input = toInput(doc, 4);
-    expect(input.marketWatchColumns[0]?.width).toBe(97);
+    const columns = input.marketWatchColumns ?? [];
+    expect(columns[0]?.width).toBe(97);
     const back = fromServer({
-      version: 5, updatedAt: null, theme: input.theme, activeWatchlistId: input.activeWatchlistId,
-      pinnedInstrumentIds: input.pinnedInstrumentIds, watchlists: input.watchlists,
-      marketWatchColumns: input.marketWatchColumns.map((c) => ({ width: null, hide: null, pinned: null, sort: null, sortIndex: null, ...c })),
+      version: 5, updatedAt: null, theme: input.theme ?? null, activeWatchlistId: input.activeWatchlistId ?? null,
+      pinnedInstrumentIds: input.pinnedInstrumentIds ?? [], watchlists: input.watchlists,
+      marketWatchColumns: columns.map((c) => ({ width: null, hide: null, pinned: null, sort: null, sortIndex: null, ...c })),
     });
     expect(back.version).toBe(5);
     expect(back.doc.watchlists).toEqual(doc.watchlists);

@@ -47,9 +47,11 @@ export function preferencesRemote(http: GraphqlHttpClient): PreferencesRemote {
     save: async (doc, expectedVersion): Promise<SaveOutcome> => {
       const input = toInput(doc, expectedVersion);
       const result = (await http.request<ops.SaveUiPreferencesResult>(ops.SAVE_UI_PREFERENCES, { input })).saveUiPreferences;
-      if (result.__typename === 'UiPreferences' && 'version' in result) return { kind: 'saved', version: result.version };
-      if (result.__typename === 'PreferencesVersionConflict' && 'currentVersion' in result) return { kind: 'conflict', currentVersion: result.currentVersion };
-      return { kind: 'invalid', message: 'message' in result ? result.message : result.__typename };
+      switch (result.__typename) {
+        case 'UiPreferences': return { kind: 'saved', version: result.version };
+        case 'PreferencesVersionConflict': return { kind: 'conflict', currentVersion: result.currentVersion };
+        default: return { kind: 'invalid', message: result.message };
+      }
     },
   };
 }

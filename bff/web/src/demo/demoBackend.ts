@@ -13,8 +13,8 @@ function audit(rfq: { audit: AuditEntry[] | null }, event: string, detail: strin
 }
 const OPEN = (rfq: Rfq) => rfq.status === 'SENT' || rfq.status === 'QUOTING';
 
-function err(typename: string, code: string, message: string, correlationId: string | null): OrionError {
-  return { __typename: typename, code, message, correlationId };
+function err<N extends string>(typename: N, code: string, message: string, correlationId: string | null) {
+  return { __typename: typename, code, message, correlationId: correlationId ?? 'none' } satisfies OrionError;
 }
 
 /** A morning's worth of finished RFQs and trades so the blotters have rows to look at. */
@@ -155,22 +155,25 @@ export function createDemoBackend(): Backend {
     },
     createRfq: async (input) => {
       const now = Date.now();
+      const expirySeconds = input.expirySeconds ?? 30;
+      const instrumentId = String(input.instrumentId);
       const rfq: Rfq = {
-        id: `RFQ-${String(rfqs.size + 1001)}`, correlationId: uuid(), instrumentId: input.instrumentId, side: input.side,
-        quantity: input.quantity, minQuantity: input.minQuantity, allowPartial: input.allowPartial, status: 'SENT', version: 1,
-        createdAt: iso(now), expiresAt: iso(now + input.expirySeconds * 1000), timeRemainingMs: input.expirySeconds * 1000,
+        id: `RFQ-${String(rfqs.size + 1001)}`, correlationId: uuid(), instrumentId, side: input.side,
+        quantity: input.quantity, minQuantity: input.minQuantity ?? null, allowPartial: input.allowPartial ?? false, status: 'SENT', version: 1,
+        createdAt: iso(now), expiresAt: iso(now + expirySeconds * 1000), timeRemainingMs: expirySeconds * 1000,
         statusReason: null, acceptedQuoteId: null, quotes: [], tradeIds: [], audit: [],
       };
-      audit(rfq, 'RfqCreated', `${input.side} ${input.quantity} ${input.instrumentId}`, 'demo.trader');
+      audit(rfq, 'RfqCreated', `${input.side} ${input.quantity} ${instrumentId}`, 'demo.trader');
       rfqs.set(rfq.id, rfq);
       publish(rfq);
       quoteLoop(rfq);
       setTimeout(() => {
         if (OPEN(rfq)) endRfq(rfq, 'EXPIRED', 'Expired without an accepted quote', 'RfqExpired');
-      }, input.expirySeconds * 1000);
+      }, expirySeconds * 1000);
       return { __typename: 'Rfq', ...structuredClone(rfq) };
     },
-    acceptQuote: async ({ rfqId, quoteId }) => {
+    acceptQuote: async (input) => {
+      const [rfqId, quoteId] = [String(input.rfqId), String(input.quoteId)];
       await new Promise((r) => setTimeout(r, 120));
       const rfq = rfqs.get(rfqId);
       const quote = rfq?.quotes.find((q) => q.id === quoteId);
@@ -212,8 +215,8 @@ export function createDemoBackend(): Backend {
       }, 400);
       return { __typename: 'Rfq', ...structuredClone(rfq) };
     },
-    cancelRfq: async ({ rfqId }) => {
-      const rfq = rfqs.get(rfqId);
+    cancelRfq: async (input) => {
+      const rfq = rfqs.get(String(input.rfqId));
       if (!rfq) return err('RfqNotFound', 'RFQ_NOT_FOUND', 'No such RFQ', null);
       if (!OPEN(rfq)) return err('RfqNotOpen', 'RFQ_NOT_OPEN', `RFQ is ${rfq.status}`, rfq.correlationId);
       endRfq(rfq, 'CANCELLED', 'Cancelled by trader', 'RfqCancelled');

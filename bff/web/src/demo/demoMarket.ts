@@ -1,5 +1,6 @@
 /** Dev-only simulated instruments and ticks (loaded only with `--mode demo`). */
 import type { Instrument } from '../api/operations';
+import type { AssetClass } from '../api/generated';
 import type { Tick } from '../marketdata/types';
 
 interface Spec { symbol: string; assetClass: string; price: number; tick: string; currency: string; spreadTicks: number }
@@ -24,8 +25,12 @@ const SPECS: Spec[] = [
   })),
 ];
 
+const ASSET_CLASSES: ReadonlySet<string> = new Set<AssetClass>(['FX', 'RATES', 'CREDIT', 'EQUITY']);
+
+/** The schema's asset classes only (commodities, crypto and indices have none yet: UNSPECIFIED). */
 export const DEMO_INSTRUMENTS: Instrument[] = SPECS.map((s) => ({
-  id: s.symbol, symbol: s.symbol, assetClass: s.assetClass, tickSize: s.tick, currency: s.currency,
+  id: s.symbol, symbol: s.symbol, tickSize: s.tick, lotSize: '1', currency: s.currency,
+  assetClass: ASSET_CLASSES.has(s.assetClass.toUpperCase()) ? (s.assetClass.toUpperCase() as AssetClass) : 'UNSPECIFIED',
 }));
 
 /** This instrument stops ticking and is flagged stale/indicative by the "server", to show the flags. */
