@@ -18,18 +18,22 @@ DB_URL = typer.Option(None, "--database-url", help="Override ORION_DATABASE_URL.
 
 
 async def _database(url: str | None) -> Database:
-    """The trail as the auditor role reads it on Postgres (every tenant, read-only: ADR 0012),
-    once the owner has migrated; SQLite has no roles and is read as it is."""
+    """The trail's reader. A Postgres database migrated for the service roles (audit_log under
+    forced RLS) is read as the auditor role (every tenant, read-only: ADR 0012); otherwise, as
+    before, as the owner. Reading never changes the database's security."""
     from core.db import Database
     from core.settings import get_settings
-    from services.identity.db_roles import AUDITOR_ROLE, migrate
+    from services.identity.db_roles import AUDITOR_ROLE, rls_enforced
 
     settings = get_settings()
+    owner = Database.from_url(url) if url else Database.from_settings(settings)
+    await owner.create_all()
+    if not owner.is_postgres or not await rls_enforced(owner, "audit_log"):
+        return owner
+    await owner.dispose()
     if url:
         settings = settings.model_copy(update={"database_url": url})
-    db = Database.for_role(settings, AUDITOR_ROLE)
-    await migrate(settings, db)
-    return db
+    return Database.for_role(settings, AUDITOR_ROLE)
 
 
 async def _verify(url: str | None, tenant: str | None) -> list[VerifyReport]:

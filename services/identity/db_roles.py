@@ -137,6 +137,13 @@ async def migrate(settings: Settings, runtime: Database) -> None:
         await owner.dispose()
 
 
+async def rls_enforced(db: Database, table: str) -> bool:
+    """Whether `table` is under forced row-level security (the database was migrated here)."""
+    query = text("SELECT relforcerowsecurity FROM pg_class WHERE oid = to_regclass(:t)")
+    async with db.engine.connect() as conn:
+        return bool((await conn.execute(query, {"t": table})).scalar())
+
+
 async def ensure_roles(admin_url: str) -> None:
     """Create the service roles (idempotent, cluster-wide) as an admin: tests and tooling."""
     import asyncpg  # type: ignore[import-untyped]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from typer.testing import CliRunner
 
 from core.cli import app
@@ -45,9 +46,16 @@ def tenant() -> str:
     return f"audit-it-{uuid.uuid4().hex[:12]}"
 
 
+async def _as_tenant(conn: AsyncConnection, tenant: str) -> None:
+    """Where audit_log is under forced RLS (a database migrated for the service roles, ADR
+    0012) even the owner acts in one tenant's transaction; elsewhere this changes nothing."""
+    await conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant})
+
+
 async def _purge(db: Database, tenant: str) -> None:
     # Test rows only; the trigger is off inside this transaction alone (DDL is transactional).
     async with db.engine.begin() as conn:
+        await _as_tenant(conn, tenant)
         await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
         await conn.execute(text("DELETE FROM audit_log WHERE tenant_id = :t"), {"t": tenant})
         await conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
@@ -81,14 +89,17 @@ async def test_database_refuses_update_and_delete(db: Database, tenant: str) -> 
     await store.append(db, [entry(tenant, 1)])
     for sql in ("UPDATE audit_log SET reason = 'x' WHERE tenant_id = :t",
                 "DELETE FROM audit_log WHERE tenant_id = :t"):  # fmt: skip
-        with pytest.raises(DBAPIError, match="append-only"):
+        # The tenant is set in the refused statement's own transaction, so both sit in the block.
+        with pytest.raises(DBAPIError, match="append-only"):  # noqa: PT012
             async with db.engine.begin() as conn:
+                await _as_tenant(conn, tenant)
                 await conn.execute(text(sql), {"t": tenant})
 
 
 async def test_verify_detects_a_row_edited_behind_the_trigger(db: Database, tenant: str) -> None:
     await store.append(db, [entry(tenant, i) for i in range(3)])
     async with db.engine.begin() as conn:
+        await _as_tenant(conn, tenant)
         await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
         await conn.execute(
             text("UPDATE audit_log SET reason = 'nothing to see' WHERE tenant_id = :t AND seq = 2"),
