@@ -110,10 +110,15 @@ class Settings(BaseSettings):
         if role in self.db_role_urls:
             return self.db_role_urls[role]
         # Imported here: the CLI reads settings on every command and must not load SQLAlchemy.
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import URL, make_url
 
         owner = make_url(self.effective_database_url())
-        return owner.set(username=role, password=None).render_as_string(hide_password=False)
+        # Built anew, not `.set()`: the owner's password must never travel with another role.
+        url = URL.create(
+            owner.drivername, username=role, host=owner.host, port=owner.port,
+            database=owner.database, query=owner.query,
+        )  # fmt: skip
+        return url.render_as_string(hide_password=False)
 
     def effective_redis_url(self) -> str:
         return self.redis_url or f"redis://127.0.0.1:{self.ports.redis}/0"

@@ -1,0 +1,64 @@
+"""The service roles' tenancy DDL and tenant sessions, without a server (SQLite has no RLS)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from core.db import Database, MissingTenant
+from core.settings import Profile, Settings
+from services.identity.db_roles import (
+    GRANTS,
+    RELAY_ROLE,
+    RFQ_ROLE,
+    SERVICE_ROLES,
+    TENANT_TABLES,
+    tenancy_ddl,
+)
+
+
+def test_every_tenant_table_is_forced_under_rls_when_it_exists() -> None:
+    ddl = tenancy_ddl(set(TENANT_TABLES))
+    for table in TENANT_TABLES:
+        assert f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY" in ddl
+    # The isolation policy names its roles: the system roles are never evaluated against it.
+    isolation = [s for s in ddl if "CREATE POLICY tenant_isolation" in s]
+    assert all(RELAY_ROLE not in s and "PUBLIC" not in s for s in isolation)
+
+
+def test_tables_a_process_does_not_know_are_left_alone() -> None:
+    ddl = "\n".join(tenancy_ddl({"rfqs"}))
+    assert "trades" not in ddl
+    assert "outbox_events" not in ddl
+    assert f"GRANT SELECT, INSERT, UPDATE ON rfqs TO {RFQ_ROLE}" in ddl
+
+
+def test_no_role_is_granted_delete_on_a_tenant_table_but_the_relay_on_the_outbox() -> None:
+    deleting = {(r, t) for r, t, p in GRANTS if "DELETE" in p and t in TENANT_TABLES}
+    assert deleting == {(RELAY_ROLE, "outbox_events")}
+    assert {r for r, _, _ in GRANTS} <= set(SERVICE_ROLES)
+
+
+def test_a_role_gets_the_owner_url_with_its_own_name_unless_configured() -> None:
+    settings = Settings(
+        profile=Profile.REAL,
+        database_url="postgresql+asyncpg://orion:pw@db.internal:5432/orion",
+        db_role_urls={RELAY_ROLE: "postgresql+asyncpg://relay:secret@db.internal/orion"},
+    )
+    assert settings.database_url_for(RFQ_ROLE) == (
+        "postgresql+asyncpg://orion_rfq@db.internal:5432/orion"
+    )
+    assert settings.database_url_for(RELAY_ROLE).endswith("relay:secret@db.internal/orion")
+
+
+async def test_tenant_session_demands_a_tenant_and_works_on_sqlite() -> None:
+    db = Database.from_url("sqlite+aiosqlite://")
+    try:
+        for missing in (None, "", " "):
+            with pytest.raises(MissingTenant):
+                db.tenant_session(missing)
+        async with db.tenant_session("acme") as session, session.begin():
+            conn = await session.connection()
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await db.dispose()
