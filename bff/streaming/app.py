@@ -21,7 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from bff.auth import AuthenticationError, TokenValidator, authenticate
 from bff.streaming import runtime
 from bff.streaming.hub import MarketDataHub
-from bff.streaming.ws import Admitted, Authenticator, HubEndpoint
+from bff.streaming.ws import Admitted, Authenticator, EndpointLimits, HubEndpoint
 from bff.view import token_from_params
 from bff.workstation.marketdata.resolvers import MarketDataQueries, MarketDataSubscriptions
 from core.health import ComponentHealth
@@ -50,9 +50,13 @@ async def allow_all(_: dict[str, Any]) -> Admitted | None:
     return Admitted(None)
 
 
-def hub_routes(hub: MarketDataHub, authenticator: Authenticator | None = None) -> list[BaseRoute]:
+def hub_routes(
+    hub: MarketDataHub,
+    authenticator: Authenticator | None = None,
+    limits: EndpointLimits | None = None,
+) -> list[BaseRoute]:
     """The hub's WebSocket route, to add next to /graphql in the BFF's app."""
-    endpoint = HubEndpoint(hub, authenticator or bearer_authenticator())
+    endpoint = HubEndpoint(hub, authenticator or bearer_authenticator(), limits)
     return [WebSocketRoute(HUB_PATH, endpoint.handle)]
 
 
@@ -80,6 +84,7 @@ class StreamingServer:
     background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
         default_factory=list
     )
+    limits: EndpointLimits = field(default_factory=EndpointLimits)
 
     def app(self) -> Starlette:
         graphql = GraphQL[Any, Any](
@@ -101,6 +106,7 @@ class StreamingServer:
             {
                 "ticks_in": s.ticks_in,
                 "deliveries": s.deliveries,
+                "direct_writes": s.direct_writes,
                 "encodes": s.payload_encodes,
                 "frames_built": s.frames_built,
                 "dropped": s.frames_dropped,
@@ -121,7 +127,7 @@ class StreamingServer:
 
     def routes(self) -> list[BaseRoute]:
         """The hub's route, for an app (the BFF) that serves /graphql itself."""
-        return hub_routes(self.hub, self.authenticator)
+        return hub_routes(self.hub, self.authenticator, self.limits)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:

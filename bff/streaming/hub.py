@@ -194,8 +194,14 @@ class MarketDataHub(DepthSource):
             group.seq += 1
             self.stats.updates_emitted += len(ticks)
             frame = self._frame(group, INCREMENT, ticks)
+            written = 0
             for outbox in group.subscribers:
-                outbox.offer(frame)
+                written += outbox.deliver(frame)
+            if written:  # one latency reading for every socket written at this instant
+                ms = (self._now() - frame.oldest_receive_ns) / 1e6
+                self.stats.latency.observe(ms, written)
+                self.stats.deliveries += written
+                self.stats.direct_writes += written
             frames += 1
         return frames
 

@@ -22,10 +22,11 @@ class LatencyHistogram:
     total_ms: float = 0.0
     n: int = 0
 
-    def observe(self, ms: float) -> None:
-        self.counts[bisect.bisect_left(self.bounds, ms)] += 1
-        self.total_ms += ms
-        self.n += 1
+    def observe(self, ms: float, count: int = 1) -> None:
+        """`count` deliveries that all waited `ms` (one flush writes many sockets at once)."""
+        self.counts[bisect.bisect_left(self.bounds, ms)] += count
+        self.total_ms += ms * count
+        self.n += count
 
     def quantile(self, q: float) -> float:
         """Upper bound of the bucket holding quantile q (conservative); inf past the last."""
@@ -52,6 +53,8 @@ class StreamStats:
     frames_built: int = 0
     payload_encodes: int = 0
     deliveries: int = 0
+    # Deliveries written straight to the socket by the flush (ADR 0012), included in deliveries.
+    direct_writes: int = 0
     frames_dropped: int = 0
     resyncs: int = 0
     snapshot_failures: int = 0
@@ -77,6 +80,7 @@ class HubCollector(Collector):
             ("ticks_late", s.ticks_late, "Late ticks not applied to the latest value"),
             ("ticks_dropped", s.frames_dropped, "Frames dropped for slow sessions (resynced)"),
             ("deliveries", s.deliveries, "Frames sent to sessions"),
+            ("direct_writes", s.direct_writes, "Deliveries written by the flush itself"),
             ("payload_encodes", s.payload_encodes, "JSON payload encodings (one per frame)"),
         ):
             yield CounterMetricFamily(f"orion_md_hub_{name}", doc, value=value)

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from bff.streaming.metrics import StreamStats
+from bff.streaming.wire import text_frame
 
 # GraphQL field names of MarketTick and MarketDataUpdate (see bff/workstation/marketdata/types.py).
 TICK_FIELDS = (
@@ -139,6 +140,8 @@ class Frame:
     # Receive time of the oldest value in the frame: the latency this frame adds for anyone.
     oldest_receive_ns: int = field(default=0)
     stats: StreamStats | None = None
+    # Complete WebSocket frames per operation-id prefix: subscribers with the same id share one.
+    _wire: dict[bytes, bytes] = field(default_factory=dict, repr=False)
 
     def data(self) -> dict[str, Any]:
         """The `marketData` value restricted to the selection, fields in selection order."""
@@ -172,6 +175,13 @@ class Frame:
         if self.stats is not None:
             self.stats.payload_encodes += 1
         return orjson.dumps({"data": {self.key.response_key: self.data()}})
+
+    def wire(self, prefix: bytes) -> bytes:
+        """The whole graphql-transport-ws `next` message as a pre-framed WebSocket text frame."""
+        frame = self._wire.get(prefix)
+        if frame is None:
+            frame = self._wire[prefix] = text_frame(prefix, self.payload, b"}")
+        return frame
 
     @cached_property
     def payload_text(self) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from bff.streaming.metrics import StreamStats
 from bff.streaming.model import Frame
+from bff.streaming.wire import Sink
 
 
 class Outbox:
@@ -26,6 +27,10 @@ class Outbox:
         self._wake = asyncio.Event()
         self._resync_due = False
         self.closed = False
+        # Direct path (ADR 0012): the socket and this subscription's `{"id":..,"payload":` bytes.
+        self.sink: Sink | None = None
+        self.prefix = b""
+        self._reader_parked = False
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -40,6 +45,26 @@ class Outbox:
         else:
             self._frames.append(frame)
         self._wake.set()
+
+    def deliver(self, frame: Frame) -> bool:
+        """Write the frame to the socket now if nothing can be ahead of it (nothing queued, the
+        reader parked in `get`, so not mid-send) and the socket takes it; else queue it.
+
+        Returns whether it was written. Synchronous: the flush never waits for a socket.
+        """
+        sink = self.sink
+        if (
+            sink is not None
+            and self._reader_parked
+            and not self._frames
+            and not self._resync_due
+            and not self.closed
+            and sink.ready()
+        ):
+            sink.write(frame.wire(self.prefix))
+            return True
+        self.offer(frame)
+        return False
 
     def close(self) -> None:
         self.closed = True
@@ -56,5 +81,9 @@ class Outbox:
             if self._frames:
                 return self._frames.popleft()
             self._wake.clear()
-            await self._wake.wait()
+            self._reader_parked = True
+            try:
+                await self._wake.wait()
+            finally:
+                self._reader_parked = False
         return None

@@ -12,6 +12,7 @@ from bff.streaming.app import StreamingServer, allow_all, bearer_authenticator
 from bff.streaming.feed import BusTickFeed, ReaderSnapshotSource
 from bff.streaming.hub import HubConfig, MarketDataHub
 from bff.streaming.metrics import register
+from bff.streaming.ws import EndpointLimits
 from core.settings import Settings
 from eventbus.bus import EventBus
 from eventbus.factory import create_bus
@@ -54,6 +55,8 @@ def build(
 
 
 NO_AUTH_ENV = "ORION_STREAMING_NO_AUTH"
+# "0": every hub frame takes the ASGI send path (benchmark A/B of ADR 0012's direct writes).
+DIRECT_ENV = "ORION_STREAMING_DIRECT"
 
 
 def app_factory() -> Starlette:
@@ -62,4 +65,6 @@ def app_factory() -> Starlette:
     from core.settings import get_settings
 
     auth = os.environ.get(NO_AUTH_ENV) != "1"
-    return build(get_settings(), auth=auth, export_metrics=True).app()
+    server = build(get_settings(), auth=auth, export_metrics=True)
+    server.limits = EndpointLimits(direct_writes=os.environ.get(DIRECT_ENV) != "0")
+    return server.app()

@@ -17,6 +17,7 @@ from bff.auth.principal import Principal
 from bff.streaming.access import StreamAccessError, streamable
 from bff.streaming.hub import MarketDataHub
 from bff.streaming.selection import SelectionError, selection_from
+from bff.streaming.wire import uvicorn_sink
 
 log = logging.getLogger("bff.streaming")
 PROTOCOL = "graphql-transport-ws"
@@ -40,6 +41,9 @@ Authenticator = Callable[[dict[str, Any]], Awaitable[Admitted | None]]
 class EndpointLimits:
     init_timeout_s: float = 10.0
     max_subscriptions: int = 20
+    # The flush writes pre-framed bytes to idle sockets (ADR 0012); False: every frame takes
+    # the ASGI path (the benchmark's A/B, and a fallback should uvicorn's internals change).
+    direct_writes: bool = True
 
 
 class HubEndpoint:
@@ -95,6 +99,7 @@ class _Connection:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
         self.principal: Principal | None = None
+        self._sink = uvicorn_sink(websocket) if limits.direct_writes else None
 
     async def serve(self) -> None:
         while True:
@@ -142,6 +147,9 @@ class _Connection:
     async def _pump(self, op_id: str, key: Any) -> None:
         sub = await self._hub.subscribe(key)
         prefix = '{"id":' + orjson.dumps(op_id).decode() + ',"type":"next","payload":'
+        # From now on the flush writes frames itself while this task is parked (ADR 0012);
+        # the loop below sends the snapshot, resyncs and whatever queued behind a busy socket.
+        sub.outbox.sink, sub.outbox.prefix = self._sink, prefix.encode()
         stats = self._hub.stats
         try:
             while (frame := await sub.outbox.get()) is not None:
