@@ -25,6 +25,7 @@ from eventbus.bus import ConsumedRecord, Consumer, ConsumerConfig, EventBus, Top
 from eventbus.dlq import REPLAY_FOR_HEADER, DeadLetterSink, Failure
 from eventbus.envelope import DecodedEvent, decode
 from eventbus.errors import CommitFailed
+from eventbus.linger import Linger
 from eventbus.readmodel import ReadModelStore
 from eventbus.retry import RetryPolicy, Sleep, default_sleep, is_retryable
 from orion.common.v1.envelope_pb2 import Envelope
@@ -70,6 +71,7 @@ class ConsumerSpec:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     start_from: str = "earliest"
     max_batch: int = 500
+    linger: Linger = field(default_factory=Linger)
 
     def __post_init__(self) -> None:
         effects = (self.handler, self.projector, self.batch_handler)
@@ -140,6 +142,7 @@ class ConsumerRunner:
                 if records:
                     await self.process_batch(records)
                     await self._commit(consumer, records)
+                    await self.spec.linger.after(len(records), self.spec.max_batch)
         finally:
             await consumer.stop()
 

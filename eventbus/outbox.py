@@ -20,7 +20,7 @@ from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.db import Database, UtcDateTime, utc_now
+from core.db import Database, UtcDateTime, register_ddl, utc_now
 from core.settings import get_settings
 from eventbus.bus import OutgoingRecord
 from eventbus.envelope import to_record as envelope_record
@@ -34,6 +34,9 @@ NOTIFY_CHANNEL = "orion_outbox"
 OUTBOX_SHARDS = 16
 
 
+PENDING_INDEX = "ix_outbox_pending"
+
+
 def shard_of(key: bytes) -> int:
     return zlib.crc32(key) % OUTBOX_SHARDS
 
@@ -42,10 +45,12 @@ class OutboxEvent(SQLModel, table=True):
     """One event waiting for (or done with) publication; `published_at` is NULL until acked."""
 
     __tablename__ = "outbox_events"
+    # Only pending rows, in id order: the relay reads the head of it whatever number of
+    # published rows wait for the purge. (The former (shard, id) index let the planner pick a
+    # primary-key scan that walked every published row on each batch: O(published) per batch.)
     __table_args__ = (
         Index(
-            "ix_outbox_unpublished",
-            "shard",
+            PENDING_INDEX,
             "id",
             postgresql_where=text("published_at IS NULL"),
             sqlite_where=text("published_at IS NULL"),
@@ -68,6 +73,20 @@ class OutboxEvent(SQLModel, table=True):
     shard: int = Field(sa_column=Column(Integer, nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     published_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+async def _add_pending_index(conn: AsyncConnection) -> None:
+    """Databases created before the index existed get it at their next `create_all`."""
+    await conn.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS {PENDING_INDEX} ON outbox_events (id) "
+            "WHERE published_at IS NULL"
+        )
+    )
+
+
+register_ddl("postgresql", _add_pending_index)
+register_ddl("sqlite", _add_pending_index)
 
 
 def encode_headers(headers: tuple[tuple[str, bytes], ...]) -> bytes:

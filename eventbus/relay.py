@@ -8,14 +8,20 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db import Database, UtcDateTime, utc_now
-from eventbus.bus import EventBus
-from eventbus.outbox import NOTIFY_CHANNEL, OUTBOX_SHARDS, outbox_signal, to_record
+from eventbus.bus import EventBus, OutgoingRecord
+from eventbus.linger import Linger
+from eventbus.outbox import (
+    NOTIFY_CHANNEL,
+    OUTBOX_SHARDS,
+    driver_connection,
+    outbox_signal,
+    to_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,30 +33,44 @@ Clock = Callable[[], datetime]
 # First key of the two-key advisory locks that give a relay exclusive use of a shard.
 _LOCK_CLASS = 0x0B0C
 
-# One shard per statement: Postgres evaluates a lock function in a WHERE clause for every
-# candidate row, whatever the LIMIT, so a set-based claim would take every free shard.
-_LOCK_SHARD = text("SELECT pg_try_advisory_xact_lock(:cls, :shard)").bindparams(cls=_LOCK_CLASS)
-# Taking every free shard at once is what a relay allowed all shards wants: one round trip.
-_LOCK_ALL_FREE = text(
-    "SELECT s FROM generate_series(0, :last) AS s WHERE pg_try_advisory_xact_lock(:cls, s)"
-).bindparams(cls=_LOCK_CLASS)
-_SELECT_PG = text(
+# Postgres statements run on the asyncpg connection itself (driver_connection): a relay batch
+# is 3 statements, and SQLAlchemy's per-statement work cost more CPU than the rest of the batch.
+# Taking every free shard and the head of their pending rows is one statement: the CTE calls the
+# lock function once per shard (never per candidate row), then the pending index is read in id
+# order. A relay allowed fewer shards locks them one at a time (a set-based claim would take all).
+_CLAIM_FREE_SHARDS_PG = """
+WITH locked AS MATERIALIZED (
+    SELECT array_agg(s) AS shards FROM generate_series(0, $1::int - 1) AS s
+    WHERE pg_try_advisory_xact_lock($2::int, s)
+)
+SELECT o.id, o.topic, o.key, o.value, o.headers FROM outbox_events AS o, locked
+WHERE o.published_at IS NULL AND o.shard = ANY(locked.shards)
+ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED
+"""
+_LOCK_SHARD_PG = "SELECT pg_try_advisory_xact_lock($1::int, $2::int)"
+_SELECT_PG = (
     "SELECT id, topic, key, value, headers FROM outbox_events "
-    "WHERE published_at IS NULL AND shard IN :shards ORDER BY id LIMIT :n "
+    "WHERE published_at IS NULL AND shard = ANY($1::int[]) ORDER BY id LIMIT $2 "
     "FOR UPDATE SKIP LOCKED"
-).bindparams(bindparam("shards", expanding=True))
+)
+_MARK_PG = "UPDATE outbox_events SET published_at = $1 WHERE id = ANY($2::bigint[])"
 _SELECT_SQLITE = text(
     "SELECT id, topic, key, value, headers FROM outbox_events "
     "WHERE published_at IS NULL ORDER BY id LIMIT :n"
 )
-_MARK = text("UPDATE outbox_events SET published_at = :now WHERE id IN :ids").bindparams(
+_MARK_SQLITE = text("UPDATE outbox_events SET published_at = :now WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True), bindparam("now", type_=UtcDateTime)
 )
-# One array parameter: an expanding IN renders a new statement for every batch length (a
-# compile and a prepare each time) and sends one bind parameter per row.
-_MARK_PG = text(
-    "UPDATE outbox_events SET published_at = :now WHERE id = ANY(CAST(:ids AS bigint[]))"
-).bindparams(bindparam("now", type_=UtcDateTime))
+
+
+class _Row(NamedTuple):
+    """An asyncpg outbox row in the shape `to_record` reads."""
+
+    id: int
+    topic: str
+    key: bytes
+    value: bytes
+    headers: bytes
 
 
 class OutboxRelay:
@@ -68,6 +88,7 @@ class OutboxRelay:
         max_shards: int = OUTBOX_SHARDS,
         after_publish: AfterPublish | None = None,
         clock: Clock = utc_now,
+        linger: Linger = Linger(),
     ) -> None:
         self._db = db
         self._bus = bus
@@ -76,45 +97,59 @@ class OutboxRelay:
         self._max_shards = max(1, min(max_shards, OUTBOX_SHARDS))
         self._after_publish = after_publish
         self._clock = clock
+        self._linger = linger
         self._wake = asyncio.Event()
         self.published_total = 0
 
     async def publish_once(self) -> int:
         """Publish and mark one batch; returns how many rows it published."""
+        if self._db.is_postgres:
+            count = await self._publish_pg()
+        else:
+            count = await self._publish_sqlite()
+        self.published_total += count
+        return count
+
+    async def _publish_pg(self) -> int:
+        async with driver_connection(self._db) as conn, conn.transaction():
+            rows = await self._claim_pg(conn)
+            if not rows:
+                return 0
+            ids = [row[0] for row in rows]
+            await self._publish(ids, [to_record(_Row(*row)) for row in rows])
+            await conn.execute(_MARK_PG, self._clock(), ids)
+        return len(ids)
+
+    async def _publish_sqlite(self) -> int:
         async with self._db.engine.begin() as conn:
-            rows = await self._claim(conn)
+            rows = (await conn.execute(_SELECT_SQLITE, {"n": self._batch_size})).all()
             if not rows:
                 return 0
             ids = [int(row.id) for row in rows]
-            await self._bus.publish_batch([to_record(row) for row in rows])
-            if self._after_publish is not None:
-                await self._after_publish(ids)
-            mark = _MARK_PG if self._db.is_postgres else _MARK
-            await conn.execute(mark, {"now": self._clock(), "ids": ids})
-        self.published_total += len(ids)
+            await self._publish(ids, [to_record(row) for row in rows])
+            await conn.execute(_MARK_SQLITE, {"now": self._clock(), "ids": ids})
         return len(ids)
 
-    async def _claim(self, conn: AsyncConnection) -> Sequence[Any]:
-        if not self._db.is_postgres:
-            return (await conn.execute(_SELECT_SQLITE, {"n": self._batch_size})).all()
-        shards = await self._lock_shards(conn)
-        if not shards:
-            return []
-        params = {"shards": shards, "n": self._batch_size}
-        return (await conn.execute(_SELECT_PG, params)).all()
+    async def _publish(self, ids: list[int], records: list[OutgoingRecord]) -> None:
+        await self._bus.publish_batch(records)
+        if self._after_publish is not None:
+            await self._after_publish(ids)
 
-    async def _lock_shards(self, conn: AsyncConnection) -> list[int]:
-        """Take the advisory locks of up to `max_shards` free shards for this transaction."""
+    async def _claim_pg(self, conn: Any) -> Sequence[Any]:
+        """Lock free key shards for this transaction and read the head of their pending rows."""
         if self._max_shards >= OUTBOX_SHARDS:
-            found = await conn.execute(_LOCK_ALL_FREE, {"last": OUTBOX_SHARDS - 1})
-            return [int(s) for s in found.scalars()]
+            return await conn.fetch(  # type: ignore[no-any-return]
+                _CLAIM_FREE_SHARDS_PG, OUTBOX_SHARDS, _LOCK_CLASS, self._batch_size
+            )
         shards: list[int] = []
         for shard in random.sample(range(OUTBOX_SHARDS), OUTBOX_SHARDS):
-            if (await conn.execute(_LOCK_SHARD, {"shard": shard})).scalar_one():
+            if await conn.fetchval(_LOCK_SHARD_PG, _LOCK_CLASS, shard):
                 shards.append(shard)
                 if len(shards) >= self._max_shards:
                     break
-        return shards
+        if not shards:
+            return []
+        return await conn.fetch(_SELECT_PG, shards, self._batch_size)  # type: ignore[no-any-return]
 
     async def drain(self) -> int:
         """Publish until nothing is left (tests, shutdown); returns rows published."""
@@ -135,6 +170,9 @@ class OutboxRelay:
                 count = await self._publish_guarded()
                 if count >= self._batch_size:
                     continue
+                if self._linger.wants_wait(count, self._batch_size):
+                    await self._linger.after(count, self._batch_size)
+                    continue  # busy: claim what came meanwhile without waiting for a wake-up
                 await self._sleep(waiter, stop)
         finally:
             outbox_signal.unsubscribe(waiter)

@@ -21,8 +21,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "gen" / "python")]
@@ -32,6 +33,7 @@ from core.settings import Profile, Settings  # noqa: E402
 from eventbus.embedded.bus import EmbeddedBus  # noqa: E402
 from eventbus.kafka import KafkaBus  # noqa: E402
 from eventbus.topics import TOPICS  # noqa: E402
+from load.eventbus import servercpu  # noqa: E402
 from load.eventbus.harness import PROBE_TOPIC, scratch_postgres  # noqa: E402
 from load.eventbus.pipeline import (  # noqa: E402
     Load,
@@ -40,6 +42,18 @@ from load.eventbus.pipeline import (  # noqa: E402
     produce,
     relay_until,
 )
+
+T = TypeVar("T")
+LOOP_ENV = "ORION_BENCH_LOOP"
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop (default: ~10-20 % less CPU per event measured here) or plain asyncio."""
+    if os.environ.get(LOOP_ENV, "uvloop") == "uvloop":
+        import uvloop
+
+        return uvloop.run(main)
+    return asyncio.run(main)
 
 
 def settings() -> Settings:
@@ -102,7 +116,7 @@ def _producer_proc(
         produced.value = result.events
         done.set()
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def _relay_proc(url: str, pg: dict[str, str], bootstrap: str, stop_flag: Any, out: Any) -> None:
@@ -126,7 +140,7 @@ def _relay_proc(url: str, pg: dict[str, str], bootstrap: str, stop_flag: Any, ou
         await db.dispose()
         out.put({"published": published, "cpu_s": cpu})
 
-    asyncio.run(main())
+    run_async(main())
 
 
 async def kafka_phase(name: str, load: Load, drain_s: float, pg: dict[str, str]) -> dict[str, Any]:
@@ -149,6 +163,7 @@ async def kafka_phase(name: str, load: Load, drain_s: float, pg: dict[str, str])
         )
         relay.start()
         await asyncio.sleep(2)  # relay connected and listening
+        servers = servercpu.server_cpu_s()
         producer.start()
 
         def finished(applied: int) -> bool:
@@ -159,6 +174,7 @@ async def kafka_phase(name: str, load: Load, drain_s: float, pg: dict[str, str])
             bus, consumer_db, env, f"bench-{name}", finished, load.duration_s + drain_s
         )
         cpu, busy = time.process_time() - cpu, system_busy(busy)
+        servers = servercpu.since(servers)
         await consumer_db.dispose()
         producer.join(30)
         relay_stop.set()
@@ -168,7 +184,7 @@ async def kafka_phase(name: str, load: Load, drain_s: float, pg: dict[str, str])
     await bus.stop()
     summary = summarise(name, "kafka+postgres", load, prod, result)
     cpus = {"producer": prod["cpu_s"], "relay": relayed["cpu_s"], "consumer": cpu}
-    return {**summary, **cpu_report(cpus, prod["events"], busy)}
+    return {**summary, **cpu_report(cpus, prod["events"], busy, servers)}
 
 
 async def embedded_phase(
@@ -217,14 +233,21 @@ def system_busy(since: tuple[float, float] | None = None) -> Any:
     return (now[0] - since[0]) / max(now[1] - since[1], 1e-9)
 
 
-def cpu_report(cpus: dict[str, float], events: int, busy: float) -> dict[str, Any]:
-    """Python CPU per event (our processes only; Postgres and Kafka come on top)."""
-    total = sum(cpus.values())
-    return {
+def cpu_report(
+    cpus: dict[str, float], events: int, busy: float, servers: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """CPU per event: our Python processes, and the Postgres and Kafka servers (whole servers,
+    so anything else they served meanwhile is counted too)."""
+    per_event = 1e6 / max(events, 1)
+    report: dict[str, Any] = {
         "python_cpu_s": {k: round(v, 2) for k, v in cpus.items()},
-        "python_cpu_us_per_event": round(total / max(events, 1) * 1e6),
+        "python_cpu_us_per_event": round(sum(cpus.values()) * per_event),
         "machine_busy_pct": round(busy * 100, 1),
     }
+    if servers:
+        report["server_cpu_s"] = servers
+        report["server_cpu_us_per_event"] = {k: round(v * per_event) for k, v in servers.items()}
+    return report
 
 
 def summarise(
@@ -264,6 +287,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     d, lat = (5.0, 5.0) if args.quick else (args.duration, args.latency_duration)
     results: dict[str, Any] = {
         "machine": machine(),
+        "event_loop": args.loop,
         "started": time.strftime("%FT%TZ", time.gmtime()),
     }
     backends = args.backends.split(",")
@@ -302,9 +326,11 @@ def main() -> None:
     parser.add_argument("--backends", default="kafka,embedded")
     parser.add_argument("--workers", type=int, default=32, help="concurrent producer tasks")
     parser.add_argument("--async-commit", action="store_true", help="synchronous_commit=off")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     parser.add_argument("--out", default=str(REPO / "load/reports/eventbus.json"))
     args = parser.parse_args()
-    results = asyncio.run(run(args))
+    os.environ[LOOP_ENV] = args.loop  # the spawned producer and relay read it too
+    results = run_async(run(args))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {args.out}")
 

@@ -116,6 +116,7 @@ async def consume(
                 result.first_effect = result.first_effect or now / 1e9
                 result.last_effect = now / 1e9
                 await consumer.commit(next_offsets(records))
+                await spec.linger.after(len(records), spec.max_batch)
             if time.time() >= next_tick:
                 result.timeline.append((round(time.time() - start, 1), runner.applied))
                 next_tick += 1
