@@ -25,6 +25,7 @@ from load.eventbus.harness import (
     probe_bus,
     probe_envelope,
     record_effect,
+    record_effects,
 )
 from orion.common.v1.envelope_pb2 import Envelope
 
@@ -55,14 +56,19 @@ async def run_until(runner: ConsumerRunner, done: Any, timeout_s: float = 60) ->
         await task
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["handler", "batch_handler"])
 async def test_duplicate_delivery_of_1000_events_makes_exactly_1000_effects(
-    db: Database, env_bus: tuple[str, KafkaBus]
+    db: Database, env_bus: tuple[str, KafkaBus], batched: bool
 ) -> None:
     env, bus = env_bus
     records = probe_records(env, 1000)
     await bus.publish_batch(records)
     await bus.publish_batch(records)  # every event delivered twice (e.g. a relay crash)
-    spec = ConsumerSpec("dup-check", [topic_name(PROBE_TOPIC, env)], handler=record_effect)
+    topics = [topic_name(PROBE_TOPIC, env)]
+    if batched:
+        spec = ConsumerSpec("dup-check", topics, batch_handler=record_effects)
+    else:
+        spec = ConsumerSpec("dup-check", topics, handler=record_effect)
     runner = ConsumerRunner(spec, bus, env=env, db=db)
 
     async def all_seen() -> bool:

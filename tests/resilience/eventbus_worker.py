@@ -12,10 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database
 from eventbus.consumer import ConsumerRunner, ConsumerSpec
+from eventbus.envelope import DecodedEvent
 from eventbus.kafka import KafkaBus
 from eventbus.relay import OutboxRelay
 from eventbus.topics import topic_name
-from load.eventbus.harness import PROBE_TOPIC, record_effect
+from load.eventbus.harness import PROBE_TOPIC, record_effect, record_effects
 from orion.common.v1.envelope_pb2 import Envelope
 
 KILLED = 137
@@ -48,13 +49,32 @@ async def consume_then_die(db_url: str, kafka: str, env: str, group: str, kill_a
     await ConsumerRunner(spec, bus, env=env, db=db).run(asyncio.Event())
 
 
+async def batch_consume_then_die(
+    db_url: str, kafka: str, env: str, group: str, kill_at: int
+) -> None:
+    """Consume with a batch handler; die inside the batch transaction holding probe `kill_at`
+    after its effects (and its processed_events claims) were written, before the commit."""
+
+    async def handler(events: Sequence[DecodedEvent], session: AsyncSession) -> None:
+        await record_effects(events, session)
+        if any(e.payload.seq == kill_at for e in events):
+            await session.flush()
+            os._exit(KILLED)
+
+    db, bus = Database.from_url(db_url), KafkaBus(kafka, client_id="crash-batch-consumer")
+    await bus.start()
+    spec = ConsumerSpec(group, [topic_name(PROBE_TOPIC, env)], batch_handler=handler, max_batch=100)
+    await ConsumerRunner(spec, bus, env=env, db=db).run(asyncio.Event())
+
+
 def main(argv: list[str]) -> None:
     mode, db_url, kafka, *rest = argv
     if mode == "relay":
         asyncio.run(relay_then_die(db_url, kafka))
     else:
         env, group, kill_at = rest
-        asyncio.run(consume_then_die(db_url, kafka, env, group, int(kill_at)))
+        die = batch_consume_then_die if mode == "batch-consumer" else consume_then_die
+        asyncio.run(die(db_url, kafka, env, group, int(kill_at)))
 
 
 if __name__ == "__main__":

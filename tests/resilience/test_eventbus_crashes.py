@@ -28,6 +28,7 @@ from load.eventbus.harness import (
     probe_envelope,
     produce,
     record_effect,
+    record_effects,
 )
 
 pytestmark = pytest.mark.integration
@@ -143,3 +144,26 @@ async def test_consumer_sigkilled_at_an_arbitrary_moment_loses_and_doubles_nothi
     async with db.sessions() as session:
         distinct = func.count(func.distinct(ProbeEffect.event_id))
         assert (await session.exec(select(distinct))).one() == 3000
+
+
+async def test_batch_consumer_killed_mid_batch_applies_every_event_exactly_once(
+    db: Database, env_bus: tuple[str, KafkaBus], kafka_bootstrap: str
+) -> None:
+    env, bus = env_bus
+    records = [to_record(probe_envelope(f"p-{s % 4}", s), env=env) for s in range(1, 501)]
+    await bus.publish_batch(records)
+    await bus.publish_batch(records[100:200])  # and a redelivered stretch on top
+    group = "crash-batch-consumer-check"
+    code = await asyncio.to_thread(
+        run_worker, "batch-consumer", url_of(db), kafka_bootstrap, env, group, "250"
+    )
+    assert code == 137
+    before = await effect_count(db)
+    assert before < 500  # the batch holding probe 250 died with its effects uncommitted
+    spec = ConsumerSpec(group, [topic_name(PROBE_TOPIC, env)], batch_handler=record_effects)
+    await drain_consumer(ConsumerRunner(spec, bus, env=env, db=db), db, 500)
+    assert await effect_count(db) == 500
+    assert await count(db, ProcessedEvent) == 500
+    async with db.sessions() as session:
+        distinct = func.count(func.distinct(ProbeEffect.event_id))
+        assert (await session.exec(select(distinct))).one() == 500
