@@ -50,19 +50,14 @@ class UvicornSink:
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
-        self._transport = protocol.transport
+        # Bound once: ready() and write() run for every socket at every flush.
+        self._writable = protocol.writable.is_set
+        self._closing = protocol.transport.is_closing
+        self.write = protocol.transport.write
 
     def ready(self) -> bool:
         p = self._protocol
-        return (
-            p.writable.is_set()
-            and not p.close_sent
-            and not p.disconnected
-            and not self._transport.is_closing()
-        )
-
-    def write(self, data: bytes) -> None:
-        self._transport.write(data)
+        return self._writable() and not (p.close_sent or p.disconnected or self._closing())
 
 
 def uvicorn_sink(websocket: WebSocket) -> Sink | None:

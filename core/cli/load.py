@@ -16,8 +16,8 @@ BENCHMARKS: dict[str, tuple[list[str], str]] = {
         "outbox -> relay -> bus -> idempotent consumer, Kafka+Postgres and embedded (~6 min)",
     ),
     "marketdata": (
-        ["load/marketdata/bench.py", "--sessions", "100,1000,5000"],
-        "WebSocket fan-out: hub vs default Strawberry path, 100/1k/5k sessions",
+        ["load/marketdata/bench.py", "--sessions", "100,1000,5000", "--workers", "2"],
+        "WebSocket fan-out: hub vs default Strawberry path, 100/1k/5k sessions (~6 min)",
     ),
     "bff": (
         ["-m", "load.bff.bench_graphql"],
