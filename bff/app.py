@@ -29,6 +29,7 @@ from core.health import ComponentHealth, HealthRegistry
 from core.settings import Profile, Settings, get_settings
 from core.tracing import configure_tracing
 from eventbus.readmodel import ReadModelStore, RedisReadModelStore
+from services.identity.db_roles import BFF_ROLE
 
 
 class Streaming(Protocol):
@@ -71,7 +72,8 @@ class BffConfig:
             tracing=settings.otel_exporter != "none",
             rfq_addr=settings.rfq_addr,
             read_models_url=None if embedded else settings.effective_redis_url(),
-            audit_database_url=settings.effective_database_url(),
+            # Its own role (SELECT on audit_log, tenant-bound by RLS), never the owner.
+            audit_database_url=settings.database_url_for(BFF_ROLE),
             identity_addr=settings.identity_addr,
         )
 

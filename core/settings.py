@@ -106,9 +106,12 @@ class Settings(BaseSettings):
         return f"postgresql+asyncpg://orion@127.0.0.1:{self.ports.postgres}/orion"
 
     def database_url_for(self, role: str) -> str:
-        """The URL a process connects with as its own database role (Postgres profiles)."""
+        """The URL a process connects with as its own database role (Postgres profiles); a
+        SQLite database has no roles, so its URL is returned as it is."""
         if role in self.db_role_urls:
             return self.db_role_urls[role]
+        if self.effective_database_url().startswith("sqlite"):
+            return self.effective_database_url()
         # Imported here: the CLI reads settings on every command and must not load SQLAlchemy.
         from sqlalchemy.engine import URL, make_url
 

@@ -17,11 +17,17 @@ from services.identity.tenancy import CURRENT_TENANT_FN, grant_sequences_ddl, id
 RFQ_ROLE = "orion_rfq"
 EXECUTION_ROLE = "orion_execution"
 IDENTITY_ROLE = "orion_identity"
+# The BFF reads the audit trail for the workstation's drawer: SELECT only, in tenant sessions.
+BFF_ROLE = "orion_bff"
 # Cross-tenant system roles: each has one policy on one table and nothing else.
 RELAY_ROLE = "orion_relay"
 RFQ_EXPIRY_ROLE = "orion_rfq_expiry"
 AUDITOR_ROLE = "orion_auditor"
-SERVICE_ROLES = (RFQ_ROLE, EXECUTION_ROLE, IDENTITY_ROLE, RELAY_ROLE, RFQ_EXPIRY_ROLE, AUDITOR_ROLE)
+PRUNER_ROLE = "orion_pruner"
+SERVICE_ROLES = (
+    RFQ_ROLE, EXECUTION_ROLE, IDENTITY_ROLE, BFF_ROLE,
+    RELAY_ROLE, RFQ_EXPIRY_ROLE, AUDITOR_ROLE, PRUNER_ROLE,
+)  # fmt: skip
 # Cluster-wide, idempotent CREATE ROLE statements (run as a role with CREATEROLE).
 ROLES_SQL = REPO_ROOT / "infra" / "local" / "postgres" / "init.d" / "10-service-roles.sql"
 
@@ -34,7 +40,7 @@ TENANT_TABLES = (
     "outbox_events",
     "processed_events",
 )
-TENANT_BOUND = (RFQ_ROLE, EXECUTION_ROLE)
+TENANT_BOUND = (RFQ_ROLE, EXECUTION_ROLE, BFF_ROLE)
 
 # Identity's tables are read before a tenant is known (login by username, a token by its
 # hash): they are the identity service's alone, by grants, without RLS (ADR 0012).
@@ -57,6 +63,9 @@ GRANTS: tuple[tuple[str, str, str], ...] = (
     (RELAY_ROLE, "outbox_events", "SELECT, UPDATE (published_at), DELETE"),
     (RFQ_EXPIRY_ROLE, "rfqs", "SELECT (tenant_id, rfq_id, state, expires_at)"),
     (AUDITOR_ROLE, "audit_log", "SELECT"),
+    (BFF_ROLE, "audit_log", "SELECT"),
+    # eventbus.consumer.prune_processed: the age column to filter on, and the delete.
+    (PRUNER_ROLE, "processed_events", "SELECT (processed_at), DELETE"),
     (IDENTITY_ROLE, "outbox_events", "INSERT"),
     *((IDENTITY_ROLE, t, "SELECT, INSERT, UPDATE, DELETE") for t in IDENTITY_TABLES),
 )
@@ -69,6 +78,9 @@ SYSTEM_POLICIES: tuple[tuple[str, str, str, str, str], ...] = (
     ("rfqs", "expiry_scans_all", RFQ_EXPIRY_ROLE, "SELECT", "USING (true)"),
     # `orion audit verify` walks every tenant's chain, read-only.
     ("audit_log", "auditor_reads_all", AUDITOR_ROLE, "SELECT", "USING (true)"),
+    # Pruning processed_events past the redelivery window, every tenant's at once; its grant
+    # lets it read one column (the age) and delete, so ALL amounts to "delete old rows".
+    ("processed_events", "pruner_deletes_all", PRUNER_ROLE, "ALL", "USING (true)"),
     # Identity emits login/admin events of whichever tenant the user is in; insert-only.
     ("outbox_events", "identity_emits", IDENTITY_ROLE, "INSERT", "WITH CHECK (true)"),
 )

@@ -4,6 +4,7 @@ healthy on Kafka, PostgreSQL and Redis; a token opens GraphQL; an RFQ trades acr
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -18,9 +19,10 @@ import pytest
 from sqlalchemy import text
 
 from core.db import create_database, drop_database
-from tests.e2e.test_dev_boot import _free_port, graphql_rfq_trades, rfq_trades
+from tests.e2e.test_dev_boot import _free_port, _gql, graphql_rfq_trades, rfq_trades
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+AUDIT = "query($id: ID!) { rfq(id: $id) { audit { event outcome } } }"
 UP_TIMEOUT_S = 240.0  # ~30-90 s on the shared 2-core box: seven Python processes start at once
 
 
@@ -35,6 +37,16 @@ def _orion(
         timeout=timeout,
         check=False,
     )
+
+
+def _ports() -> Iterator[int]:
+    """Free ports; from ORION_TEST_PORT_BASE upwards when set (a shared box gives each engineer
+    a port range, and the platform's seven processes must stay inside it)."""
+    base = os.environ.get("ORION_TEST_PORT_BASE")
+    if not base:
+        while True:
+            yield _free_port()
+    yield from itertools.count(int(base))
 
 
 def _stop_supervisor(home: Path) -> None:
@@ -59,7 +71,8 @@ def real_platform(
     """Own home, env (topics, groups), database and ports; the shared servers stay untouched."""
     db_name = f"orion_up_{uuid.uuid4().hex[:8]}"
     db_url = asyncio.run(create_database(database_url, db_name))
-    identity_port = _free_port()
+    port = _ports()
+    identity_port = next(port)
     env = {
         **os.environ,
         "ORION_PROFILE": "real",
@@ -68,13 +81,13 @@ def real_platform(
         "ORION_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "ORION_DATABASE_URL": db_url,
         "ORION_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/11",
-        "ORION_HTTP_PORT": str(_free_port()),
-        "ORION_REFDATA_ADDR": f"127.0.0.1:{_free_port()}",
-        "ORION_MARKETDATA_ADDR": f"127.0.0.1:{_free_port()}",
+        "ORION_HTTP_PORT": str(next(port)),
+        "ORION_REFDATA_ADDR": f"127.0.0.1:{next(port)}",
+        "ORION_MARKETDATA_ADDR": f"127.0.0.1:{next(port)}",
         "ORION_MARKETDATA_METRICS_PORT": "0",
-        "ORION_RFQ_ADDR": f"127.0.0.1:{_free_port()}",
+        "ORION_RFQ_ADDR": f"127.0.0.1:{next(port)}",
         "ORION_IDENTITY_PORT": str(identity_port),
-        "ORION_IDENTITY_ADMIN_GRPC_PORT": str(_free_port()),
+        "ORION_IDENTITY_ADMIN_GRPC_PORT": str(next(port)),
         "ORION_IDENTITY_ISSUER": f"http://127.0.0.1:{identity_port}",
         "ORION_AUTH_ISSUER": f"http://127.0.0.1:{identity_port}",
     }
@@ -106,10 +119,14 @@ def test_orion_up_runs_every_process_and_trades(real_platform: dict[str, str]) -
     assert response.json()["data"]["me"] == {"tenantId": "acme"}, response.text
     traded = asyncio.run(rfq_trades(env["ORION_RFQ_ADDR"]))
     assert traded.trade_id
-    assert graphql_rfq_trades(base, token.stdout.strip())["id"]
-    # The domain services hold their connections as their own roles, not as the owner.
+    trade = graphql_rfq_trades(base, token.stdout.strip())
+    # The audit drawer: the BFF reads the trail on its own role, in the caller's tenant.
+    audited = _gql(base, token.stdout.strip(), AUDIT, {"id": trade["rfqId"]})["rfq"]["audit"]
+    assert audited, "the RFQ's audit trail reached the workstation"
+    # The processes hold their connections as their own roles, not as the owner.
     connected = asyncio.run(_database_users(env["ORION_DATABASE_URL"]))
-    assert {"orion_rfq", "orion_execution", "orion_relay", "orion_identity"} <= connected
+    roles = {"orion_rfq", "orion_execution", "orion_relay", "orion_identity", "orion_bff"}
+    assert roles <= connected, connected
 
 
 async def _database_users(url: str) -> set[str]:

@@ -20,8 +20,10 @@ import eventbus.consumer  # noqa: F401  (processed_events table)
 import services.execution.store
 import services.identity.models  # noqa: F401  (identity tables)
 from bff.auth.revocation import InMemoryRevocationList
+from bff.grpc.rfq_audit import AuditTrail
 from core.db import Database, MissingTenant, create_database, drop_database, utc_now
 from core.settings import Profile, Settings
+from eventbus.consumer import prune_processed
 from eventbus.kafka import KafkaBus
 from eventbus.relay import OutboxRelay
 from eventbus.topics import TOPICS
@@ -35,8 +37,10 @@ from services.identity.bootstrap import build
 from services.identity.config import IdentitySettings
 from services.identity.db_roles import (
     AUDITOR_ROLE,
+    BFF_ROLE,
     EXECUTION_ROLE,
     IDENTITY_ROLE,
+    PRUNER_ROLE,
     RELAY_ROLE,
     RFQ_EXPIRY_ROLE,
     RFQ_ROLE,
@@ -283,3 +287,54 @@ async def test_identity_role_keeps_its_tables_and_only_inserts_events(
     for table in ("outbox_events", "rfqs", "audit_log"):
         with pytest.raises(DBAPIError, match="permission denied"):
             await sql(roles[IDENTITY_ROLE], None, f"SELECT count(*) FROM {table}")  # noqa: S608
+
+
+async def test_bff_role_reads_only_its_tenants_audit_rows_and_writes_nothing(
+    roles: Roles,
+) -> None:
+    await open_one_rfq_per_tenant(roles)
+    trail = AuditTrail(roles[BFF_ROLE])
+    # Asking tenant-a's trail for tenant-b's correlation id yields nothing, not an error.
+    found = await trail.of_correlations("tenant-a", ["c-tenant-a", "c-tenant-b"])
+    assert found["c-tenant-a"]
+    assert "c-tenant-b" not in found
+    rows = await sql(roles[BFF_ROLE], "tenant-a", "SELECT DISTINCT tenant_id FROM audit_log")
+    assert [r.tenant_id for r in rows] == ["tenant-a"]
+    with pytest.raises(DBAPIError, match="outside a tenant transaction"):
+        await sql(roles[BFF_ROLE], None, "SELECT count(*) FROM audit_log")
+    writes = (
+        "DELETE FROM audit_log",
+        "UPDATE audit_log SET reason = 'x'",
+        "INSERT INTO audit_log (tenant_id) VALUES ('tenant-a')",
+    )
+    for statement in writes:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await sql(roles[BFF_ROLE], "tenant-a", statement)
+    for table in ("rfqs", "trades", "outbox_events", "processed_events", "identity_users"):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await sql(roles[BFF_ROLE], "tenant-a", f"SELECT count(*) FROM {table}")  # noqa: S608
+
+
+async def test_pruner_role_deletes_every_tenants_old_processed_rows_and_reads_nothing(
+    roles: Roles,
+) -> None:
+    now = utc_now()
+    for tenant in TENANTS:
+        for event_id, age in (("old", timedelta(days=40)), ("new", timedelta(0))):
+            await sql(
+                roles[EXECUTION_ROLE], tenant, "INSERT INTO processed_events (tenant_id, "
+                "consumer_group, event_id, processed_at) VALUES (:t, 'g', :e, :at) "
+                "RETURNING event_id",
+                t=tenant, e=event_id, at=now - age,
+            )  # fmt: skip
+    assert await prune_processed(roles[PRUNER_ROLE], timedelta(days=30)) == len(TENANTS)
+    for tenant in TENANTS:
+        rows = await sql(roles[EXECUTION_ROLE], tenant, "SELECT event_id FROM processed_events")
+        assert [r.event_id for r in rows] == ["new"]
+    for statement in (
+        "SELECT event_id, tenant_id FROM processed_events",
+        "INSERT INTO processed_events VALUES ('t', 'g', 'x', now())",
+        "SELECT count(*) FROM audit_log",
+    ):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await sql(roles[PRUNER_ROLE], None, statement)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from bff.app import BffConfig
 from core.db import Database, MissingTenant
 from core.settings import Profile, Settings
 from services.identity.db_roles import (
+    BFF_ROLE,
     GRANTS,
+    PRUNER_ROLE,
     RELAY_ROLE,
     RFQ_ROLE,
     SERVICE_ROLES,
@@ -33,9 +36,9 @@ def test_tables_a_process_does_not_know_are_left_alone() -> None:
     assert f"GRANT SELECT, INSERT, UPDATE ON rfqs TO {RFQ_ROLE}" in ddl
 
 
-def test_no_role_is_granted_delete_on_a_tenant_table_but_the_relay_on_the_outbox() -> None:
+def test_only_the_relay_and_the_pruner_may_delete_on_a_tenant_table() -> None:
     deleting = {(r, t) for r, t, p in GRANTS if "DELETE" in p and t in TENANT_TABLES}
-    assert deleting == {(RELAY_ROLE, "outbox_events")}
+    assert deleting == {(RELAY_ROLE, "outbox_events"), (PRUNER_ROLE, "processed_events")}
     assert {r for r, _, _ in GRANTS} <= set(SERVICE_ROLES)
 
 
@@ -62,3 +65,19 @@ async def test_tenant_session_demands_a_tenant_and_works_on_sqlite() -> None:
             assert (await conn.execute(text("SELECT 1"))).scalar() == 1
     finally:
         await db.dispose()
+
+
+def test_the_bff_role_only_reads_the_audit_trail_under_tenant_isolation() -> None:
+    assert {(t, p) for r, t, p in GRANTS if r == BFF_ROLE} == {("audit_log", "SELECT")}
+    isolation = [s for s in tenancy_ddl({"audit_log"}) if "CREATE POLICY tenant_isolation" in s]
+    assert isolation
+    assert BFF_ROLE in isolation[0]
+
+
+def test_the_bff_audit_reader_connects_as_its_role_and_sqlite_keeps_its_file() -> None:
+    real = Settings(profile=Profile.REAL, database_url="postgresql+asyncpg://orion@h:5432/orion")
+    assert BffConfig.from_settings(real).audit_database_url == (
+        "postgresql+asyncpg://orion_bff@h:5432/orion"
+    )
+    embedded = Settings(profile=Profile.EMBEDDED, database_url="sqlite+aiosqlite:///x.db")
+    assert BffConfig.from_settings(embedded).audit_database_url == "sqlite+aiosqlite:///x.db"

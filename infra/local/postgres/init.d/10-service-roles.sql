@@ -7,7 +7,8 @@ DO $$
 DECLARE r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['orion_app', 'orion_rfq', 'orion_execution', 'orion_identity',
-                           'orion_relay', 'orion_rfq_expiry', 'orion_auditor'] LOOP
+                           'orion_bff', 'orion_relay', 'orion_rfq_expiry', 'orion_auditor',
+                           'orion_pruner'] LOOP
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE', r);
     END IF;
