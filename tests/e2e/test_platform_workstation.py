@@ -72,8 +72,9 @@ def test_a_trader_logs_in_to_the_workstation_served_by_orion_dev(
 def test_the_trader_journey_runs_in_chromium_against_orion_dev(
     tmp_path: Path, workstation_dist: Path, chromium: Path
 ) -> None:
-    """Log in, build a watchlist, see prices tick, send an RFQ, accept the best quote, find the
-    trade in the blotter with its correlation id, export it as CSV, survive a WebSocket drop."""
+    """Log in, build a watchlist, find it again from a fresh browser context (saved on the
+    server), see prices tick, send an RFQ, accept the best quote, find the trade in the blotter
+    with its correlation id, export it as CSV, survive a WebSocket drop."""
     proc, base = _boot(tmp_path)
     try:
         _wait_for_health(base, proc)
@@ -88,5 +89,5 @@ def test_the_trader_journey_runs_in_chromium_against_orion_dev(
     finally:
         _terminate(proc)
     assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
-    for step in ("prices tick", "trade", "CSV", "reconnect"):
+    for step in ("prices tick", "trade", "CSV", "reconnect", "fresh browser context"):
         assert step.lower() in run.stdout.lower(), run.stdout
