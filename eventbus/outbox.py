@@ -273,9 +273,13 @@ class UnitOfWork:
     commits its outbox rows without one (on Postgres straight through the driver).
     """
 
-    def __init__(self, db: Database, *, env: str | None = None) -> None:
+    def __init__(
+        self, db: Database, *, env: str | None = None, tenant_id: str | None = None
+    ) -> None:
         self._db = db
         self._env = env or get_settings().env
+        # With a tenant, the state session is a tenant session (row-level security on Postgres).
+        self._tenant_id = tenant_id
         self._session: AsyncSession | None = None
         self._open = False
         self._rows: list[dict[str, object]] = []
@@ -286,7 +290,12 @@ class UnitOfWork:
         if not self._open:
             raise RuntimeError("UnitOfWork used outside its `async with` block")
         if self._session is None:
-            self._session = self._db.sessions()  # begins its transaction on first use
+            # Begins its transaction on first use.
+            self._session = (
+                self._db.sessions()
+                if self._tenant_id is None
+                else self._db.tenant_session(self._tenant_id)
+            )
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
