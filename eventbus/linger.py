@@ -18,7 +18,7 @@ class Linger:
     """
 
     seconds: float = 0.01
-    threshold: int = 50
+    threshold: int = 20
 
     def wants_wait(self, count: int, full: int) -> bool:
         """True after a busy but not full batch (a full one means a backlog: go on at once)."""

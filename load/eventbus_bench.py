@@ -33,7 +33,7 @@ from core.settings import Profile, Settings  # noqa: E402
 from eventbus.embedded.bus import EmbeddedBus  # noqa: E402
 from eventbus.kafka import KafkaBus  # noqa: E402
 from eventbus.topics import TOPICS  # noqa: E402
-from load.eventbus import servercpu  # noqa: E402
+from load.eventbus import report, servercpu  # noqa: E402
 from load.eventbus.harness import PROBE_TOPIC, scratch_postgres  # noqa: E402
 from load.eventbus.pipeline import (  # noqa: E402
     Load,
@@ -303,10 +303,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     phases = []
     for backend in backends:
         phase = kafka_phase if backend == "kafka" else embedded_phase
-        for name, load in (
-            ("throughput", Load(args.rate, d, per_tx=args.per_tx, workers=args.workers)),
-            ("latency", Load(1000, lat, per_tx=1, workers=args.workers)),
-        ):
+        loads = {
+            "throughput": Load(args.rate, d, per_tx=args.per_tx, workers=args.workers),
+            "latency": Load(1000, lat, per_tx=1, workers=args.workers),
+        }
+        for name in args.phases.split(","):
+            load = loads[name]
             summary = await phase(f"{backend}-{name}", load, args.drain, pg)
             print(json.dumps({k: v for k, v in summary.items() if k != "timeline"}), flush=True)
             phases.append(summary)
@@ -327,12 +329,25 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=32, help="concurrent producer tasks")
     parser.add_argument("--async-commit", action="store_true", help="synchronous_commit=off")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument("--phases", default="throughput,latency")
     parser.add_argument("--out", default=str(REPO / "load/reports/eventbus.json"))
+    parser.add_argument(
+        "--report",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rewrite the results section of load/reports/eventbus.md and append to "
+        "eventbus-history.json (default: yes, except with --quick)",
+    )
     args = parser.parse_args()
     os.environ[LOOP_ENV] = args.loop  # the spawned producer and relay read it too
     results = run_async(run(args))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {args.out}")
+    if args.report if args.report is not None else not args.quick:
+        reports = REPO / "load" / "reports"
+        command = " ".join(["./orionw load eventbus", *sys.argv[1:]]).strip()
+        report.write(results, reports / "eventbus.md", reports / "eventbus-history.json", command)
+        print(f"report section rewritten in {reports / 'eventbus.md'}")
 
 
 if __name__ == "__main__":
