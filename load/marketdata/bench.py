@@ -134,18 +134,21 @@ def phase(
         f"{opts.ramp_timeout}s",
     ]
     client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # The client prints one JSON line at the end; sample the BFF during its measurement window.
-    samples: list[tuple[float, float, float]] = []
+    load_client = Proc("wsload", client)
+    # The client prints one JSON line at the end; sample the BFF (and the client's own CPU, to
+    # show it is not the bottleneck) during its measurement window.
+    samples: list[tuple[float, float, float, float]] = []
     while client.poll() is None:
-        samples.append((time.monotonic(), bff.cpu_s(), bff.rss_mb()))
+        samples.append((time.monotonic(), bff.cpu_s(), bff.rss_mb(), load_client.cpu_s()))
         time.sleep(0.5)
     out, err = client.communicate()
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
     window_samples = samples[-int(window * 2) - 1 :]
-    (t0, c0, _), (t1, c1, _rss_after) = window_samples[0], window_samples[-1]
+    (t0, c0, _, l0), (t1, c1, _rss_after, l1) = window_samples[0], window_samples[-1]
     result.update(
         path=path,
         bff_cpu_cores=(c1 - c0) / (t1 - t0) if t1 > t0 else 0.0,
+        client_cpu_cores=(l1 - l0) / (t1 - t0) if t1 > t0 else 0.0,
         rss_before_mb=rss_before,
         rss_peak_mb=max(s[2] for s in samples),
         client_stderr=err.decode()[-300:],
@@ -164,6 +167,9 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=15)
     parser.add_argument("--port", type=int, default=18150)
     parser.add_argument("--ramp-timeout", type=int, default=60)
+    parser.add_argument(
+        "--no-report", action="store_true", help="print the table only (quick probes)"
+    )
     parser.add_argument(
         "--direct",
         choices=("on", "off"),
@@ -222,7 +228,10 @@ def main() -> None:
     finally:
         bff.stop()
         md.stop()
-    write_report(results, args, time.monotonic() - started)
+    if args.no_report:
+        print(results_section(results, args, time.monotonic() - started))
+    else:
+        write_report(results, args, time.monotonic() - started)
 
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -270,9 +279,10 @@ def results_section(results: list[dict[str, Any]], args: argparse.Namespace, wal
 def table(results: list[dict[str, Any]]) -> str:
     head = (
         "| sessions | path | connected | deliveries/s | p50 ms | p95 ms | p99 ms | BFF cores "
-        "| deliveries/core-s | CPU µs/delivery | RSS/session KiB | gaps | resyncs | load avg |"
+        "| deliveries/core-s | CPU µs/delivery | RSS/session KiB | gaps | resyncs | client cores "
+        "| load avg |"
     )
-    rows = [head, "|" + "---|" * 14]
+    rows = [head, "|" + "---|" * 15]
     for r in results:
         per_core = max(r["deliveries_per_core"], 1e-9)
         rows.append(
@@ -280,7 +290,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} "
             f"| {r['bff_cpu_cores']:.2f} | {r['deliveries_per_core']:.0f} | {1e6 / per_core:.1f} "
             f"| {r['rss_per_session_kb']:.0f} | {r['gaps']} | {r['resyncs']} "
-            f"| {r.get('loadavg', '')} |"
+            f"| {r.get('client_cpu_cores', 0.0):.2f} | {r.get('loadavg', '')} |"
         )
     return "\n".join(rows)
 

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -125,8 +126,29 @@ func session(ctx context.Context, url string, ids []string, st *stats, up *sync.
 	sub := map[string]any{"type": "subscribe", "id": "md", "payload": map[string]any{
 		"query": query, "variables": map[string]any{"ids": ids}}}
 	lastSeq := int64(-1)
+	onNext := func(now float64, m *nextMsg) {
+		if lastSeq < 0 {
+			st.connected.Add(1)
+			release()
+			done()
+		} else if m.snapshot {
+			st.resyncs.Add(1)
+		} else if m.seq != lastSeq+1 {
+			st.gaps.Add(1)
+		}
+		lastSeq = m.seq
+		if st.measuring.Load() && !m.snapshot {
+			st.deliveries.Add(1)
+			st.ticks.Add(int64(len(m.recv)))
+			for _, r := range m.recv {
+				st.lat.observe(now - r)
+			}
+		}
+	}
+	var buf bytes.Buffer // reused for every message: no allocation per frame
+	var next nextMsg
 	for {
-		_, data, err := conn.Read(ctx)
+		data, err := readInto(ctx, conn, &buf)
 		if err != nil {
 			if ctx.Err() == nil && st.errors.Add(1) == 1 {
 				fmt.Fprintln(os.Stderr, "read:", err)
@@ -134,6 +156,10 @@ func session(ctx context.Context, url string, ids []string, st *stats, up *sync.
 			return
 		}
 		now := float64(time.Now().UnixNano()) / 1e6
+		if scanNext(data, &next) {
+			onNext(now, &next)
+			continue
+		}
 		var m message
 		if json.Unmarshal(data, &m) != nil {
 			st.errors.Add(1)
@@ -149,28 +175,29 @@ func session(ctx context.Context, url string, ids []string, st *stats, up *sync.
 			_ = write(map[string]any{"type": "pong"})
 		case "next":
 			md := m.Payload.Data.MarketData
-			if lastSeq < 0 {
-				st.connected.Add(1)
-				release()
-				done()
-			} else if md.Kind == "SNAPSHOT" {
-				st.resyncs.Add(1)
-			} else if md.Seq != lastSeq+1 {
-				st.gaps.Add(1)
+			next.snapshot, next.seq, next.recv = md.Kind == "SNAPSHOT", md.Seq, next.recv[:0]
+			for _, t := range md.Ticks {
+				next.recv = append(next.recv, t.ReceivedAtMs)
 			}
-			lastSeq = md.Seq
-			if st.measuring.Load() && md.Kind == "INCREMENT" {
-				st.deliveries.Add(1)
-				st.ticks.Add(int64(len(md.Ticks)))
-				for _, t := range md.Ticks {
-					st.lat.observe(now - t.ReceivedAtMs)
-				}
-			}
+			onNext(now, &next)
 		case "error":
 			st.errors.Add(1)
 			return
 		}
 	}
+}
+
+// readInto reads one whole message into buf (reset first) and returns its bytes.
+func readInto(ctx context.Context, conn *websocket.Conn, buf *bytes.Buffer) ([]byte, error) {
+	_, r, err := conn.Reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func main() {
