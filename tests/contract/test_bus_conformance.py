@@ -10,6 +10,7 @@ import asyncio
 import os
 import sys
 import textwrap
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -271,7 +272,14 @@ async def test_kafka_topics_are_created_with_declared_partitions_retention_and_c
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     try:
-        (described,) = await admin.describe_topics([name])
+        # Topic metadata reaches the broker's cache a moment after CreateTopics answers; on a
+        # busy box a describe straight after it can list no partitions yet.
+        deadline = time.monotonic() + 15
+        while True:
+            (described,) = await admin.describe_topics([name])
+            if described["partitions"] or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
         responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
     finally:
         await admin.close()
