@@ -5,6 +5,8 @@ export interface FrameWork {
   frames: number;
   framesOver16ms: number;
   mainThreadBusyShare: number;
+  windowMs: number;
+  cpuMsPerSecond: number;
   busyMs: Quantiles;
   cpuMs: Quantiles;
   scriptMs: Quantiles;

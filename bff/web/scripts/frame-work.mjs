@@ -84,8 +84,12 @@ export function frameWork(events) {
   }
   const window = frames.length > 1 ? (frames[frames.length - 1] - frames[0]) / 1000 : 0;
   const busyTotal = per.busyMs.reduce((s, v) => s + v, 0);
+  const cpuTotal = per.cpuMs.reduce((s, v) => s + v, 0);
   return {
     frames: per.busyMs.length,
+    windowMs: Math.round(window),
+    // Thread CPU per second of wall time: the cost that does not depend on how loaded the machine is.
+    cpuMsPerSecond: window ? Math.round((cpuTotal / window) * 100_000) / 100 : 0,
     framesOver16ms: per.busyMs.filter((v) => v > 16).length,
     mainThreadBusyShare: window ? Math.round((busyTotal / window) * 1000) / 1000 : 0,
     ...Object.fromEntries(Object.entries(per).map(([k, v]) => [k, quantiles(v)])),

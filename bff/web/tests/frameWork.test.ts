@@ -26,6 +26,7 @@ describe('frame work from a trace', () => {
     expect(work.cpuMs.mean).toBeCloseTo((2 + 3.33 + 16.67) / 3, 1);
     expect(work.styleLayoutMs.max).toBeCloseTo(0.3, 2);
     expect(work.mainThreadBusyShare).toBeCloseTo(24 / 50, 2);
+    expect(work.cpuMsPerSecond).toBeCloseTo((22 / 50) * 1000, 0);
   });
 
   it('refuses a trace without the page renderer', () => {
