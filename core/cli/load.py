@@ -24,8 +24,9 @@ BENCHMARKS: dict[str, tuple[list[str], str]] = {
         "GraphQL queries direct to the subgraph and through the gateway",
     ),
     "rfq": (
-        ["-m", "services.rfq.loadcheck", "--count", "100", "--concurrency", "10"],
-        "RFQ create -> quotes -> accept -> trade over gRPC, per-leg percentiles",
+        ["-m", "load.rfq.bench"],
+        "RFQ end to end through the BFF (whole platform as processes, 5 LP bots) at a fixed "
+        "rate for 60 s, then ghz on gRPC CreateRfq at fixed rates; CPU per process (~4 min)",
     ),
     "tenancy": (
         ["-m", "load.tenancy.rls_bench"],

@@ -25,7 +25,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -33,6 +32,7 @@ from sqlalchemy import text
 import eventbus.consumer  # noqa: F401  (processed_events table)
 from core.db import Database, create_database, drop_database
 from core.settings import REPO_ROOT, Profile, Settings
+from load.cpu import cpu_seconds
 from services.identity.db_roles import RFQ_ROLE, migrate
 from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS
@@ -45,16 +45,7 @@ from services.rfq.risk import RateLimiter, RiskLimits
 REPORT_MD = REPO_ROOT / "load" / "reports" / "tenancy-rls.md"
 REPORT_JSON = REPO_ROOT / "load" / "reports" / "tenancy-rls.json"
 BEGIN, END = "<!-- GENERATED:BEGIN -->", "<!-- GENERATED:END -->"
-TICK = os.sysconf("SC_CLK_TCK")
 TENANTS = ("acme", "globex")
-
-
-def _cpu_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 async def _backend_cpu(owner: Database, name: str) -> dict[int, float]:
@@ -63,7 +54,7 @@ async def _backend_cpu(owner: Database, name: str) -> dict[int, float]:
         rows = await conn.execute(
             text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": name}
         )
-        return {int(pid): _cpu_of(int(pid)) for pid in rows.scalars()}
+        return {int(pid): cpu_seconds(int(pid)) for pid in rows.scalars()}
 
 
 async def _measured(
