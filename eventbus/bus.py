@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
+
+from aiokafka.partitioner import murmur2
+
+
+@lru_cache(maxsize=65_536)
+def partition_for(key: bytes, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2, positive, modulo): both backends, and aiokafka's
+    own `send()`, put a key on the same partition. Cached: keys repeat (entity ids)."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True)

@@ -4,21 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 
-from eventbus.bus import OutgoingRecord, RecordMetadata
+from eventbus.bus import OutgoingRecord, RecordMetadata, partition_for
 from eventbus.errors import EventBusError
-
-
-@lru_cache(maxsize=65_536)
-def partition_for(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (and aiokafka's `send()`) picks for a key, so
-    a key lands where single sends of it land too: murmur2, positive, modulo the count."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 async def _partition_counts(

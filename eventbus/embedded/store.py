@@ -8,9 +8,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import orjson
-from aiokafka.partitioner import murmur2
 
-from eventbus.bus import ConsumedRecord, OutgoingRecord, RecordMetadata, TopicPartition, TopicSpec
+from eventbus.bus import (
+    ConsumedRecord,
+    OutgoingRecord,
+    RecordMetadata,
+    TopicPartition,
+    TopicSpec,
+    partition_for,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -26,11 +32,6 @@ CREATE TABLE IF NOT EXISTS group_offsets (
   PRIMARY KEY (group_id, topic, part)
 ) WITHOUT ROWID;
 """
-
-
-def partition_for(key: bytes, partitions: int) -> int:
-    """Kafka's default partitioner (murmur2, positive, modulo), so keys land alike on both."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def _encode_headers(headers: Sequence[tuple[str, bytes]]) -> bytes:

@@ -137,9 +137,9 @@ async def test_records_with_one_key_keep_publish_order_on_one_partition(
     consumer = await _started(bus, group, topic)
     (got,) = await _collect([consumer], 200)
     by_key: dict[bytes, list[int]] = defaultdict(list)
-    for rec in got:
-        by_key[rec.key].append(int(rec.value))
-        assert rec.header("n") == rec.value.decode()
+    for consumed in got:
+        by_key[consumed.key].append(int(consumed.value))
+        assert consumed.header("n") == consumed.value.decode()
     assert len(got) == 200
     for key, values in by_key.items():
         assert values == [i for i in range(200) if f"key-{i % 5}".encode() == key]

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from core.settings import REPO_ROOT, Profile, Settings
-from eventbus.bus import ConsumerConfig, OutgoingRecord, TopicPartition, TopicSpec
+from eventbus.bus import (
+    ConsumedRecord,
+    ConsumerConfig,
+    OutgoingRecord,
+    TopicPartition,
+    TopicSpec,
+)
 from eventbus.embedded import EmbeddedBus, partition_for
 from eventbus.errors import BusUnavailable, CommitFailed, UnknownTopic
 from eventbus.factory import create_bus
@@ -110,7 +116,7 @@ async def test_two_processes_append_without_offset_clashes_and_consumers_see_bot
     ]
     try:
         local = [await bus.publish(OutgoingRecord(TOPIC, b"same-key", b"c")) for _ in range(50)]
-        got = []
+        got: list[ConsumedRecord] = []
         deadline = time.perf_counter() + 60
         while len(got) < 450 and time.perf_counter() < deadline:
             got += await consumer.poll(200)
