@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from bff.auth import TokenValidator
 from bff.grpc.calls import CallPolicy
 from bff.grpc.channels import DownstreamConfig, Downstreams
+from bff.grpc.rfq_feed import RfqChangeFeed
 from bff.limits import BodySizeLimit
 from bff.ratelimit import RateLimiter
 from bff.session.ws import SessionRegistry
@@ -53,6 +54,8 @@ class BffConfig:
     streaming: Streaming | None = None
     # The RFQ service (createRfq, acceptQuote, rfqs...); None: those fields answer "unavailable".
     rfq_addr: str | None = None
+    # Which RFQs changed (the lifecycle topic): pushes rfqUpdates; None: they poll the service.
+    rfq_changes: RfqChangeFeed | None = None
     # Trade blotter read model: a store the host shares (embedded profile), else a Redis URL.
     read_models: ReadModelStore | None = None
     read_models_url: str | None = None
@@ -71,6 +74,7 @@ class BffConfig:
             embedded_refdata=embedded,
             tracing=settings.otel_exporter != "none",
             rfq_addr=settings.rfq_addr,
+            rfq_changes=None if embedded else RfqChangeFeed.from_settings(settings),
             read_models_url=None if embedded else settings.effective_redis_url(),
             # Its own role (SELECT on audit_log, tenant-bound by RLS), never the owner.
             audit_database_url=settings.database_url_for(BFF_ROLE),
@@ -176,6 +180,7 @@ def create_app(health: HealthRegistry, config: BffConfig | None = None) -> Starl
                 cfg.limits.breaker_reset_s,
                 cfg.tracing,
                 rfq_addr=cfg.rfq_addr,
+                rfq_changes=cfg.rfq_changes,
                 read_models=_read_models(cfg, holder),
                 audit_db=_audit_db(cfg, holder),
                 identity_addr=cfg.identity_addr,

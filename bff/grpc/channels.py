@@ -12,6 +12,7 @@ from bff.grpc.preferences import PreferencesApi, PreferencesClient
 from bff.grpc.refdata import RefDataClient
 from bff.grpc.rfq import RfqClient
 from bff.grpc.rfq_audit import AuditTrail
+from bff.grpc.rfq_feed import RfqChangeFeed
 from bff.grpc.rfq_trades import TradeBlotter
 from core.db import Database
 from eventbus.readmodel import ReadModelStore
@@ -33,6 +34,8 @@ class DownstreamConfig:
     tracing: bool = True
     # The RFQ service; None leaves the RFQ fields answering "unavailable".
     rfq_addr: str | None = None
+    # Which RFQs changed (pushes rfqUpdates); None: they poll the RFQ service.
+    rfq_changes: RfqChangeFeed | None = None
     # Where the trade blotter read model lives (Redis or the embedded in-process store).
     read_models: ReadModelStore | None = None
     # The audit trail (read only), shown on RFQs and trades.
@@ -55,6 +58,12 @@ def _downstream(name: str, addr: str, config: DownstreamConfig) -> Downstream:
     return Downstream(name, _channel(addr, config.tracing), config.policy, breaker)
 
 
+def _rfq(config: DownstreamConfig) -> RfqClient | None:
+    if not config.rfq_addr:
+        return None
+    return RfqClient(_downstream("rfq", config.rfq_addr, config), config.rfq_changes)
+
+
 def _preferences(config: DownstreamConfig) -> PreferencesClient | None:
     if not config.identity_addr:
         return None
@@ -75,7 +84,7 @@ class Downstreams:
     def connect(cls, config: DownstreamConfig) -> Downstreams:
         return cls(
             refdata=RefDataClient(_downstream("refdata", config.refdata_addr, config)),
-            rfq=RfqClient(_downstream("rfq", config.rfq_addr, config)) if config.rfq_addr else None,
+            rfq=_rfq(config),
             trades=TradeBlotter(config.read_models) if config.read_models is not None else None,
             audit=AuditTrail(config.audit_db) if config.audit_db is not None else None,
             preferences=_preferences(config),
@@ -90,3 +99,5 @@ class Downstreams:
     async def close(self) -> None:
         for downstream in self.all():
             await downstream.channel.close()
+        if self.rfq is not None and self.rfq.changes is not None:
+            await self.rfq.changes.close()

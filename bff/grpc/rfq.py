@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from bff.auth.principal import WILDCARD, Principal
 from bff.grpc.calls import Downstream
 from bff.grpc.errors import DownstreamError, DownstreamInvalidArgument
+from bff.grpc.rfq_feed import RfqChangeFeed
 from orion.rfq.v1 import rfq_pb2
 from orion.rfq.v1 import rfq_service_pb2 as pb
 from orion.rfq.v1 import rfq_service_pb2_grpc as pb_grpc
@@ -97,8 +98,10 @@ def _with(
 
 
 class RfqClient:
-    def __init__(self, downstream: Downstream) -> None:
+    def __init__(self, downstream: Downstream, changes: RfqChangeFeed | None = None) -> None:
         self.downstream = downstream
+        # Which RFQs just changed (pushes rfqUpdates); None: subscriptions poll.
+        self.changes = changes
         self._stub = pb_grpc.RfqServiceStub(downstream.channel)
         self._health: Any = health_pb2_grpc.HealthStub(downstream.channel)
 

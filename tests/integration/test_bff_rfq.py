@@ -24,6 +24,7 @@ import eventbus.consumer  # noqa: F401  (processed_events table)
 import services.execution.event_specs
 import services.rfq.event_specs  # noqa: F401
 from bff.app import BffConfig
+from bff.grpc.rfq_feed import RfqChangeFeed
 from bff.testing import running_bff, running_refdata
 from core.db import Database, create_database, utc_now
 from eventbus.consumer import ConsumerRunner, ConsumerSpec
@@ -97,6 +98,7 @@ def _refdata(tenant: str) -> RefDataStore:
 class Stack:
     url: str
     tenant: str
+    feed: RfqChangeFeed | None = None
 
 
 def _tasks(env: str, db: Database, bus: KafkaBus, deps: RfqDeps, redis_url: str) -> list[Any]:
@@ -125,8 +127,10 @@ def _tasks(env: str, db: Database, bus: KafkaBus, deps: RfqDeps, redis_url: str)
     return [OutboxRelay(db, bus, poll_interval_s=0.05), lps, *runners, store]
 
 
-@pytest.fixture
-async def stack(kafka_bootstrap: str, database_url: str, redis_url: str) -> AsyncIterator[Stack]:
+@pytest.fixture(params=["polled", "pushed"])
+async def stack(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, database_url: str, redis_url: str
+) -> AsyncIterator[Stack]:
     # A database of its own, so other tests' outbox rows and relays never mix with ours.
     await create_database(database_url, TEST_DB, exist_ok=True)
     env = f"it{uuid.uuid4().hex[:8]}"
@@ -153,6 +157,9 @@ async def stack(kafka_bootstrap: str, database_url: str, redis_url: str) -> Asyn
         *(asyncio.create_task(r.run(stop, poll_timeout_ms=100)) for r in runners),
     ]
     rfq_server, rfq_port = await start_server(deps, "127.0.0.1", 0)
+    feed = None
+    if request.param == "pushed":
+        feed = RfqChangeFeed(KafkaBus(kafka_bootstrap, client_id=f"bff-feed-{env}"), env)
     try:
         async with running_refdata(store=_refdata(tenant)) as (_, refdata_port):
             config = BffConfig(
@@ -160,11 +167,13 @@ async def stack(kafka_bootstrap: str, database_url: str, redis_url: str) -> Asyn
                 validator=ISSUER.validator(),
                 tracing=False,
                 rfq_addr=f"127.0.0.1:{rfq_port}",
+                # pushed: rfqUpdates woken by the lifecycle topic; polled: no feed (embedded).
+                rfq_changes=feed,
                 read_models_url=redis_url,
                 audit_database_url=database_url.rsplit("/", 1)[0] + f"/{TEST_DB}",
             )
             async with running_bff(config) as url:
-                yield Stack(url, tenant)
+                yield Stack(url, tenant, feed)
     finally:
         await rfq_server.stop(0.5)
         stop.set()
@@ -321,6 +330,9 @@ async def test_rfq_to_trade_through_graphql_keeps_the_clients_correlation_id(
         await streams.close()
         updates = [m["payload"]["data"]["rfqUpdates"]["rfq"] for m in streams.of("u")[:-1]]
         assert updates[-1] == {"status": "TRADED", "tradeId": trade["id"]}
+        if stack.feed is not None:  # the lifecycle facts woke the subscription
+            assert stack.feed.woken > 0
+            assert stack.feed.watching() == 0
         blotter = [m["payload"]["data"]["blotterUpdates"] for m in streams.of("b")]
         assert blotter[0]["kind"] == "READY"
         assert {"kind": "TRADE", "trade": {"id": trade["id"]}} in blotter

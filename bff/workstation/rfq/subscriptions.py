@@ -1,8 +1,13 @@
-"""`rfqUpdates`: one RFQ with its ranked live quotes and time remaining, on every change."""
+"""`rfqUpdates`: one RFQ with its ranked live quotes and time remaining, on every change.
+
+Pushed when the BFF has an RFQ change feed (the lifecycle topic, real profile): the RFQ is read
+again only when a fact about it arrives, or once a heartbeat. Without one it is polled.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 
@@ -12,6 +17,7 @@ from bff.auth.policy import enforce_subscription
 from bff.common.fields import subscription
 from bff.context import Info
 from bff.grpc.errors import DownstreamNotFound
+from bff.grpc.rfq_feed import RfqChangeFeed
 from bff.workstation.rfq.mutations import rfq_client
 from bff.workstation.rfq.types import TERMINAL, Rfq
 
@@ -35,18 +41,34 @@ class RfqSubscriptions:
         who = info.context.require_principal()
         client = rfq_client(info)
         interval = min(max(interval_ms, MIN_INTERVAL_MS), MAX_INTERVAL_MS) / 1000
-        seen: int | None = None
-        sent_at = 0.0
-        loop = asyncio.get_running_loop()
-        while True:
-            row = await client.get_rfq(who, str(rfq_id))
-            if row is None:
-                raise DownstreamNotFound("rfq", f"no RFQ {rfq_id}")
-            now = datetime.now(UTC)
-            rfq = Rfq.from_pb(row, now)
-            if row.version != seen or loop.time() - sent_at >= HEARTBEAT_S:
-                seen, sent_at = row.version, loop.time()
-                yield RfqUpdate(server_time=now, rfq=rfq)
-            if rfq.status.value in TERMINAL:
-                return
-            await asyncio.sleep(interval)  # every loop awaits: never starve the event loop
+        feed = client.changes
+        with feed.watch(str(rfq_id)) if feed is not None else contextlib.nullcontext() as changed:
+            seen: int | None = None
+            sent_at = 0.0
+            loop = asyncio.get_running_loop()
+            while True:
+                if changed is not None:
+                    changed.clear()  # before the read: a change during it wakes the next wait
+                row = await client.get_rfq(who, str(rfq_id))
+                if row is None:
+                    raise DownstreamNotFound("rfq", f"no RFQ {rfq_id}")
+                now = datetime.now(UTC)
+                rfq = Rfq.from_pb(row, now)
+                if row.version != seen or loop.time() - sent_at >= HEARTBEAT_S:
+                    seen, sent_at = row.version, loop.time()
+                    yield RfqUpdate(server_time=now, rfq=rfq)
+                if rfq.status.value in TERMINAL:
+                    return
+                await _next_change(feed, changed, interval)
+
+
+async def _next_change(
+    feed: RfqChangeFeed | None, changed: asyncio.Event | None, interval: float
+) -> None:
+    """Until the feed says the RFQ changed (at most a heartbeat: a missed fact costs a second,
+    never a stale screen), or one polling interval without a live feed."""
+    if feed is None or changed is None or not feed.live.is_set():
+        await asyncio.sleep(interval)  # every loop awaits: never starve the event loop
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
