@@ -23,6 +23,9 @@ from tests.e2e.test_dev_boot import _free_port, _gql, graphql_rfq_trades, rfq_tr
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 AUDIT = "query($id: ID!) { rfq(id: $id) { audit { event outcome } } }"
+SAVE_PREFERENCES = """mutation($input: SaveUiPreferencesInput!) {
+  saveUiPreferences(input: $input) { __typename ... on UiPreferences { version } } }"""
+READ_PREFERENCES = "{ uiPreferences { version watchlists { id instrumentIds } } }"
 UP_TIMEOUT_S = 240.0  # ~30-90 s on the shared 2-core box: seven Python processes start at once
 
 
@@ -73,6 +76,7 @@ def real_platform(
     db_url = asyncio.run(create_database(database_url, db_name))
     port = _ports()
     identity_port = next(port)
+    identity_grpc_port = next(port)
     env = {
         **os.environ,
         "ORION_PROFILE": "real",
@@ -87,7 +91,9 @@ def real_platform(
         "ORION_MARKETDATA_METRICS_PORT": "0",
         "ORION_RFQ_ADDR": f"127.0.0.1:{next(port)}",
         "ORION_IDENTITY_PORT": str(identity_port),
-        "ORION_IDENTITY_ADMIN_GRPC_PORT": str(next(port)),
+        "ORION_IDENTITY_ADMIN_GRPC_PORT": str(identity_grpc_port),
+        # The BFF's client of that gRPC API (ui preferences) must dial the same port.
+        "ORION_IDENTITY_ADDR": f"127.0.0.1:{identity_grpc_port}",
         "ORION_IDENTITY_ISSUER": f"http://127.0.0.1:{identity_port}",
         "ORION_AUTH_ISSUER": f"http://127.0.0.1:{identity_port}",
     }
@@ -123,6 +129,14 @@ def test_orion_up_runs_every_process_and_trades(real_platform: dict[str, str]) -
     # The audit drawer: the BFF reads the trail on its own role, in the caller's tenant.
     audited = _gql(base, token.stdout.strip(), AUDIT, {"id": trade["rfqId"]})["rfq"]["audit"]
     assert audited, "the RFQ's audit trail reached the workstation"
+    # Workstation preferences: the BFF reaches the identity process's gRPC API, which stores them
+    # in its tables on its own role.
+    watchlist = {"id": "up", "name": "Up", "instrumentIds": ["FX.EURUSD"]}
+    preferences = {"expectedVersion": 0, "watchlists": [watchlist]}
+    saved = _gql(base, token.stdout.strip(), SAVE_PREFERENCES, {"input": preferences})
+    assert saved["saveUiPreferences"] == {"__typename": "UiPreferences", "version": 1}
+    read = _gql(base, token.stdout.strip(), READ_PREFERENCES, {})["uiPreferences"]
+    assert read == {"version": 1, "watchlists": [{"id": "up", "instrumentIds": ["FX.EURUSD"]}]}
     # The processes hold their connections as their own roles, not as the owner.
     connected = asyncio.run(_database_users(env["ORION_DATABASE_URL"]))
     roles = {"orion_rfq", "orion_execution", "orion_relay", "orion_identity", "orion_bff"}
