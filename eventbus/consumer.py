@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Column, String, bindparam, text
-from sqlalchemy.dialects import sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,6 +51,14 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
 
 
+# json_each over [[tenants], [ids]]: the i-th tenant pairs with the i-th id. `WHERE true` lets
+# SQLite parse the upsert after a SELECT.
+_CLAIM_SQLITE = text(
+    "INSERT INTO processed_events (tenant_id, consumer_group, event_id, processed_at) "
+    "SELECT t.value, :group, e.value, :now FROM json_each(:pairs, '$[0]') AS t "
+    "JOIN json_each(:pairs, '$[1]') AS e ON e.key = t.key WHERE true "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("now", type_=UtcDateTime))
 _CLAIM_PG = text(
     "INSERT INTO processed_events (tenant_id, consumer_group, event_id, processed_at) "
     "SELECT t, :group, e, :now FROM unnest(CAST(:tenants AS text[]), CAST(:ids AS text[])) "
@@ -247,27 +255,18 @@ class ConsumerRunner:
         assert self._db is not None
         conn = await session.connection()
         now = self._clock()
+        tenants, ids = [e.tenant_id for e in events], [e.event_id for e in events]
         if self._db.is_postgres:
             # Two array parameters instead of 4 x N bind parameters: cheap to compile and send.
-            params = {
-                "tenants": [e.tenant_id for e in events],
-                "ids": [e.event_id for e in events],
-                "group": self.spec.name,
-                "now": now,
-            }
-            return {str(row[0]) for row in await conn.execute(_CLAIM_PG, params)}
-        rows = [
-            {
-                "tenant_id": e.tenant_id,
-                "consumer_group": self.spec.name,
-                "event_id": e.event_id,
-                "processed_at": now,
-            }
-            for e in events
-        ]
-        table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-        stmt = sqlite.insert(table).values(rows).on_conflict_do_nothing()
-        return {str(row[0]) for row in await conn.execute(stmt.returning(table.c.event_id))}
+            params: dict[str, object] = {"tenants": tenants, "ids": ids}
+            stmt = _CLAIM_PG
+        else:
+            # One JSON parameter: a multi-VALUES insert was compiled anew for every batch length
+            # (~20 ms of SQLAlchemy per batch measured on the embedded profile).
+            params = {"pairs": orjson.dumps([tenants, ids]).decode()}
+            stmt = _CLAIM_SQLITE
+        params |= {"group": self.spec.name, "now": now}
+        return {str(row[0]) for row in await conn.execute(stmt, params)}
 
     async def _dead_letter(self, record: ConsumedRecord, failure: Failure) -> None:
         letter = await self.dlq.send(record, failure)

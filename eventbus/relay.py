@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import bindparam, text
 
 from core.db import Database, UtcDateTime, utc_now
@@ -58,9 +59,10 @@ _SELECT_SQLITE = text(
     "SELECT id, topic, key, value, headers FROM outbox_events "
     "WHERE published_at IS NULL ORDER BY id LIMIT :n"
 )
-_MARK_SQLITE = text("UPDATE outbox_events SET published_at = :now WHERE id IN :ids").bindparams(
-    bindparam("ids", expanding=True), bindparam("now", type_=UtcDateTime)
-)
+# One JSON parameter, not an expanding IN compiled anew for every batch length.
+_MARK_SQLITE = text(
+    "UPDATE outbox_events SET published_at = :now WHERE id IN (SELECT value FROM json_each(:ids))"
+).bindparams(bindparam("now", type_=UtcDateTime))
 
 
 class _Row(NamedTuple):
@@ -127,7 +129,8 @@ class OutboxRelay:
                 return 0
             ids = [int(row.id) for row in rows]
             await self._publish(ids, [to_record(row) for row in rows])
-            await conn.execute(_MARK_SQLITE, {"now": self._clock(), "ids": ids})
+            marked = {"now": self._clock(), "ids": orjson.dumps(ids).decode()}
+            await conn.execute(_MARK_SQLITE, marked)
         return len(ids)
 
     async def _publish(self, ids: list[int], records: list[OutgoingRecord]) -> None:
