@@ -29,6 +29,9 @@ def main() -> None:
         log_level="warning",
         backlog=8192,
         workers=workers,
+        # uvicorn kills a worker that misses its 5 s health ping; a worker flushing thousands
+        # of sessions on a saturated machine is busy, not hung (workers were killed mid-run).
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -76,6 +76,7 @@ class MarketDataHub(DepthSource):
         self._groups: dict[SelectionKey, Group] = {}
         self._by_instrument: dict[str, set[Group]] = {}
         self._loops: dict[int, asyncio.Task[None]] = {}
+        self._loading: dict[tuple[str, ...], asyncio.Future[SnapshotLoad]] = {}
 
     # ---- input -------------------------------------------------------------------------
     def on_tick(self, tick: HubTick) -> None:
@@ -131,9 +132,21 @@ class MarketDataHub(DepthSource):
         return group
 
     async def _load_missing(self, instrument_ids: Sequence[str]) -> SnapshotLoad:
-        missing = [i for i in instrument_ids if i not in self.latest]
+        """Read what the hub has not seen from the store. Thousands of sessions subscribe at
+        once after a restart, mostly to the same few selections: concurrent callers missing
+        the same instruments share one read (it exhausted the Redis pool without this)."""
+        missing = tuple(i for i in instrument_ids if i not in self.latest)
         if not missing or self._snapshots is None:
             return SnapshotLoad(True)
+        pending = self._loading.get(missing)
+        if pending is None:
+            pending = asyncio.ensure_future(self._read(missing))
+            self._loading[missing] = pending
+            pending.add_done_callback(lambda _: self._loading.pop(missing, None))
+        return await asyncio.shield(pending)  # one caller cancelled must not cancel the rest
+
+    async def _read(self, missing: Sequence[str]) -> SnapshotLoad:
+        assert self._snapshots is not None
         load = await self._snapshots.load(missing)
         if not load.available:
             self.stats.snapshot_failures += 1

@@ -54,15 +54,16 @@ class Proc:
                 found.append(int(stat.parent.name))
         return found
 
-    def cpu_s(self) -> float:
-        total = 0.0
+    def cpu_s(self) -> dict[int, float]:
+        """CPU seconds per live pid: a replaced worker must not make a window's delta negative."""
+        out: dict[int, float] = {}
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-        return total
+            out[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return out
 
     def rss_mb(self) -> float:
         total = 0.0
@@ -82,6 +83,11 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(5)
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two samples; a pid born in between counts from zero."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def start(name: str, args: list[str], env: dict[str, str], log: Path) -> Proc:
@@ -137,7 +143,7 @@ def phase(
     load_client = Proc("wsload", client)
     # The client prints one JSON line at the end; sample the BFF (and the client's own CPU, to
     # show it is not the bottleneck) during its measurement window.
-    samples: list[tuple[float, float, float, float]] = []
+    samples: list[tuple[float, dict[int, float], float, dict[int, float]]] = []
     while client.poll() is None:
         samples.append((time.monotonic(), bff.cpu_s(), bff.rss_mb(), load_client.cpu_s()))
         time.sleep(0.5)
@@ -147,8 +153,8 @@ def phase(
     (t0, c0, _, l0), (t1, c1, _rss_after, l1) = window_samples[0], window_samples[-1]
     result.update(
         path=path,
-        bff_cpu_cores=(c1 - c0) / (t1 - t0) if t1 > t0 else 0.0,
-        client_cpu_cores=(l1 - l0) / (t1 - t0) if t1 > t0 else 0.0,
+        bff_cpu_cores=cpu_delta(c0, c1) / (t1 - t0) if t1 > t0 else 0.0,
+        client_cpu_cores=cpu_delta(l0, l1) / (t1 - t0) if t1 > t0 else 0.0,
         rss_before_mb=rss_before,
         rss_peak_mb=max(s[2] for s in samples),
         client_stderr=err.decode()[-300:],

@@ -207,3 +207,18 @@ async def test_unsubscribing_the_last_member_removes_the_group() -> None:
     assert hub.flush(10) == 0
     assert hub.queue_depths() == []
     await hub.close()
+
+
+async def test_a_herd_of_subscribers_missing_the_same_instruments_reads_the_store_once() -> None:
+    import asyncio
+
+    source = Snapshots(available=True)
+    hub = MarketDataHub(source, now_ns=FakeNow())
+    subs = await asyncio.gather(*(hub.subscribe(SelectionKey.of(["A", "B"])) for _ in range(50)))
+    assert source.calls == [["A", "B"]]
+    for sub in subs:
+        (snap,) = await take(sub, 1)
+        assert [t.instrument_id for t in snap.ticks] == ["A", "B"]
+    assert await hub.subscribe(SelectionKey.of(["A", "C"])) is not None
+    assert source.calls == [["A", "B"], ["C"]]  # later reads ask only for what is still unseen
+    await hub.close()
