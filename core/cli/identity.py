@@ -33,7 +33,7 @@ async def _mint(tenant: str, user: str, ttl: int) -> str:
 
     svc = await prepare()
     try:
-        async with svc.db.sessions() as s:
+        async with svc.db.tenant_session(tenant) as s:
             query = select(UserRow).where(or_(UserRow.username == user, UserRow.user_id == user))
             row = (await s.exec(query.where(UserRow.tenant_id == tenant))).first()
         if row is None or not row.enabled:

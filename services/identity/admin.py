@@ -134,9 +134,11 @@ class IdentityAdmin:
             roles=normalise_roles(roles),
             entitlements=normalise_entitlements(entitlements or {}),
         )
-        async with UnitOfWork(self.repo.db) as uow:
-            if await self.repo.user_by_username(uow, username) is not None:
-                raise AlreadyExists(f"username {username} is taken")
+        # Usernames are unique across tenants (the login form has no tenant): ask the locator,
+        # which sees every tenant, not the unit, which sees only the actor's.
+        if await self.repo.tenant_of("username", username) is not None:
+            raise AlreadyExists(f"username {username} is taken")
+        async with UnitOfWork(self.repo.db, tenant_id=actor.tenant_id) as uow:
             uow.session.add(user)
             self._emit(uow, actor, user, Change.CHANGE_CREATED)
             await uow.commit()
@@ -182,7 +184,8 @@ class IdentityAdmin:
         change: pb.UserChanged.Change.ValueType,
         **values: Any,
     ) -> UserSnapshot:
-        async with UnitOfWork(self.repo.db) as uow:
+        # The actor's tenant session: another tenant's user is simply not there (RLS).
+        async with UnitOfWork(self.repo.db, tenant_id=actor.tenant_id) as uow:
             user = await uow.session.get(UserRow, user_id)
             if user is None or user.tenant_id != actor.tenant_id:
                 raise CrossTenantAccess("not found")  # the same answer for both: no existence leak

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db import Database
 from core.settings import REPO_ROOT, Settings
+from services.identity.locate import KEYS, LOCATE_FN, locate_policy_ddl
 from services.identity.tenancy import CURRENT_TENANT_FN, grant_sequences_ddl, ident, isolation_ddl
 
 RFQ_ROLE = "orion_rfq"
@@ -42,12 +43,16 @@ TENANT_TABLES = (
 )
 TENANT_BOUND = (RFQ_ROLE, EXECUTION_ROLE, BFF_ROLE)
 
-# Identity's tables are read before a tenant is known (login by username, a token by its
-# hash): they are the identity service's alone, by grants, without RLS (ADR 0012).
-IDENTITY_TABLES = (
-    "identity_tenants", "identity_users", "identity_clients", "identity_auth_codes",
-    "identity_refresh_tokens", "identity_sessions", "identity_ui_preferences",
+# Identity's tables are the identity service's alone (grants). Those whose rows belong to one
+# tenant are under forced RLS too; what is looked up before the tenant is known (a login name,
+# a session, a code, a refresh token) goes through services/identity/locate.py (ADR 0012).
+IDENTITY_TENANT_TABLES = (
+    "identity_users", "identity_auth_codes", "identity_refresh_tokens", "identity_sessions",
+    "identity_ui_preferences",
 )  # fmt: skip
+# The tenant directory and the OAuth clients are platform-wide (the workstation client has no
+# tenant): grants only.
+IDENTITY_TABLES = ("identity_tenants", "identity_clients", *IDENTITY_TENANT_TABLES)
 
 # (role, table, privileges). Inserting roles also get the table's serial sequences.
 GRANTS: tuple[tuple[str, str, str], ...] = (
@@ -85,6 +90,8 @@ SYSTEM_POLICIES: tuple[tuple[str, str, str, str, str], ...] = (
     ("outbox_events", "identity_emits", IDENTITY_ROLE, "INSERT", "WITH CHECK (true)"),
 )
 
+LOCATED_TABLES = {table for table, _ in KEYS.values()}
+
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtext('orion:tenancy-ddl'))")
 _TABLES = text(
     "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(:t)"
@@ -102,6 +109,13 @@ def tenancy_ddl(existing: set[str]) -> list[str]:
     for table in TENANT_TABLES:
         if table in existing:
             statements += isolation_ddl(table, TENANT_BOUND)
+    for table in IDENTITY_TENANT_TABLES:
+        if table in existing:
+            statements += isolation_ddl(table, (IDENTITY_ROLE,))
+            if table in LOCATED_TABLES:
+                statements += locate_policy_ddl(table)
+    if existing >= LOCATED_TABLES:  # the function reads them all; create_all made it with them
+        statements.append(f"GRANT EXECUTE ON FUNCTION {LOCATE_FN}(text, text) TO {IDENTITY_ROLE}")
     for table, policy, role, command, clause in SYSTEM_POLICIES:
         if table in existing:
             statements += [

@@ -37,8 +37,10 @@ class LoginService:
     async def attempt(
         self, username: str, password: str, origin: pb.RequestOrigin, client_id: str = ""
     ) -> LoginOutcome:
-        async with UnitOfWork(self.repo.db) as uow:
-            user = await self.repo.user_by_username(uow, username)
+        # The login form has no tenant: the name's tenant first (locate.py), then its session.
+        tenant = await self.repo.tenant_of("username", username)
+        async with UnitOfWork(self.repo.db, tenant_id=tenant) as uow:
+            user = None if tenant is None else await self.repo.user_by_username(uow, username)
             if user is None:
                 await self.repo.passwords.verify(None, password)  # same cost as a real check
                 self._failed(uow, None, username, "unknown_user", origin)
@@ -125,7 +127,7 @@ class LoginService:
         session = await self.repo.live_session(session_id)
         if session is None:
             return False
-        async with UnitOfWork(self.repo.db) as uow:
+        async with UnitOfWork(self.repo.db, tenant_id=session.tenant_id) as uow:
             await self.repo.revoke_sessions(uow, session.user_id, session_id)
             user = await uow.session.get(UserRow, session.user_id)
             seq = bump_seq(user) if user is not None else 0

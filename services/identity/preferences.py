@@ -103,7 +103,7 @@ class UiPreferencesStore:
     async def get(self, tenant_id: str, user_id: str) -> UiPreferences:
         """The user's document, or an empty one at version 0 when nothing was saved yet."""
         _require(tenant_id, user_id)
-        async with self.db.sessions() as s:
+        async with self.db.tenant_session(tenant_id) as s:
             row = await s.get(UiPreferencesRow, (tenant_id, user_id))
         if row is None:
             return UiPreferences({}, 0, None)
@@ -116,7 +116,7 @@ class UiPreferencesStore:
         document = parse_document(raw)
         now, version = self.clock(), expected_version + 1
         try:
-            async with UnitOfWork(self.db) as uow:
+            async with UnitOfWork(self.db, tenant_id=tenant_id) as uow:
                 if expected_version == 0:
                     uow.session.add(UiPreferencesRow(
                         tenant_id=tenant_id, user_id=user_id, document=document,

@@ -84,7 +84,7 @@ async def seed(repo: IdentityRepo, platform: Settings, secrets_file: Path | None
 
 
 async def _seed_user(repo: IdentityRepo, tenant_id: str, role: Role) -> int:
-    async with repo.db.sessions() as s:
+    async with repo.db.tenant_session(tenant_id) as s:
         if await s.get(UserRow, demo_user_id(role, tenant_id)) is not None:
             return 0
         s.add(

@@ -14,6 +14,7 @@ from core.db import Database, utc_now
 from eventbus.outbox import UnitOfWork
 from orion.identity.v1 import events_pb2 as pb
 from services.identity.events import emit
+from services.identity.locate import Kind, tenant_of
 from services.identity.models import AuthCodeRow, ClientRow, RefreshTokenRow, SessionRow, UserRow
 from services.identity.passwords import Passwords
 from services.identity.views import ClientView, CodeView, RefreshView, UserGrant
@@ -58,9 +59,16 @@ class IdentityRepo:
             passwords=self.passwords,
         )
 
+    async def tenant_of(self, kind: Kind, key: str) -> str | None:
+        """The tenant a key belongs to (before any tenant is known); see locate.py."""
+        return await tenant_of(self.db, kind, key)
+
     async def user_grant(self, user_id: str, session_id: str) -> UserGrant | None:
         """The user if still enabled and the session still live; else None (no token issued)."""
-        async with self.db.sessions() as s:
+        tenant = await self.tenant_of("user", user_id)
+        if tenant is None:
+            return None
+        async with self.db.tenant_session(tenant) as s:
             user = await s.get(UserRow, user_id)
             session = await s.get(SessionRow, session_id)
         if user is None or not user.enabled or not self._live(session):
@@ -81,7 +89,7 @@ class IdentityRepo:
         )
 
     async def save_code(self, code: str, view: CodeView, ttl_s: int) -> None:
-        async with self.db.sessions() as s:
+        async with self.db.tenant_session(view.tenant_id) as s:
             s.add(
                 AuthCodeRow(
                     code_hash=digest(code),
@@ -93,7 +101,10 @@ class IdentityRepo:
 
     async def claim_code(self, code: str, client_id: str) -> CodeView | None:
         """Marks the code used in the same statement that checks it: a code works exactly once."""
-        async with self.db.sessions() as s:
+        tenant = await self.tenant_of("code", digest(code))
+        if tenant is None:
+            return None
+        async with self.db.tenant_session(tenant) as s:
             claim = (
                 update(AuthCodeRow)
                 .where(col(AuthCodeRow.code_hash) == digest(code))
@@ -110,9 +121,10 @@ class IdentityRepo:
         return CodeView(**{k: getattr(row, k) for k in _CODE_FIELDS})
 
     async def live_session(self, session_id: str | None) -> SessionRow | None:
-        if not session_id:
+        tenant = await self.tenant_of("session", session_id or "")
+        if tenant is None:
             return None
-        async with self.db.sessions() as s:
+        async with self.db.tenant_session(tenant) as s:
             row = await s.get(SessionRow, session_id)
         return row if self._live(row) else None
 
@@ -120,7 +132,7 @@ class IdentityRepo:
         self, token: str, grant: UserGrant, client_id: str, scope: str, family_id: str, ttl_s: int
     ) -> None:
         now = self.clock()
-        async with self.db.sessions() as s:
+        async with self.db.tenant_session(grant.tenant_id) as s:
             s.add(
                 RefreshTokenRow(
                     token_hash=digest(token),
@@ -140,7 +152,10 @@ class IdentityRepo:
         """Rotate: the token is spent by this call. A spent or revoked token presented again is
         reuse (stolen or replayed): the whole family is revoked and the event recorded."""
         now, token_hash = self.clock(), digest(token)
-        async with UnitOfWork(self.db) as uow:
+        tenant = await self.tenant_of("refresh", token_hash)
+        if tenant is None:
+            return None
+        async with UnitOfWork(self.db, tenant_id=tenant) as uow:
             spend = (
                 update(RefreshTokenRow)
                 .where(col(RefreshTokenRow.token_hash) == token_hash)
@@ -180,12 +195,18 @@ class IdentityRepo:
         emit(uow, payload, entity_id=row.user_id, sequence=seq)
 
     async def find_refresh(self, token: str) -> RefreshTokenRow | None:
-        async with self.db.sessions() as s:
+        tenant = await self.tenant_of("refresh", digest(token))
+        if tenant is None:
+            return None
+        async with self.db.tenant_session(tenant) as s:
             return await s.get(RefreshTokenRow, digest(token))
 
     async def revoke_refresh_family(self, token: str, client_id: str) -> RefreshTokenRow | None:
         """RFC 7009 revocation of a refresh token: its family stops working at once."""
-        async with self.db.sessions() as s:
+        tenant = await self.tenant_of("refresh", digest(token))
+        if tenant is None:
+            return None
+        async with self.db.tenant_session(tenant) as s:
             row = await s.get(RefreshTokenRow, digest(token))
             if row is None or row.client_id != client_id:
                 return None
@@ -217,7 +238,7 @@ class IdentityRepo:
         """Every user of one tenant; the tenant is a required argument, never optional."""
         if not tenant_id:
             raise ValueError("tenant_id is mandatory for user queries")
-        async with self.db.sessions() as s:
+        async with self.db.tenant_session(tenant_id) as s:
             found = await s.exec(
                 select(UserRow)
                 .where(UserRow.tenant_id == tenant_id)
@@ -226,6 +247,7 @@ class IdentityRepo:
             return list(found.all())
 
     async def user_by_username(self, uow: UnitOfWork, username: str) -> UserRow | None:
+        """In the unit's tenant (a tenant-bound unit sees no other tenant's users)."""
         found = await uow.session.exec(select(UserRow).where(UserRow.username == username))
         return found.first()
 

@@ -156,16 +156,20 @@ async def running_idp(
     tmp_path: Path,
     *,
     database_url: str | None = None,
+    db: Database | None = None,
     revocations: RevocationList | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Idp]:
-    """SQLite in tmp_path by default; integration tests pass the real Postgres and Redis."""
+    """SQLite in tmp_path by default; integration tests pass the real Postgres and Redis, or
+    `db`: a pool the caller migrated and disposes (e.g. the identity role's, under RLS)."""
     settings = IdentitySettings(
         issuer=ISSUER, argon2_time_cost=1, argon2_memory_kib=1024, **overrides
     )
     platform = Settings(home=tmp_path)
-    db = Database.from_url(database_url or f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
-    await db.create_all()
+    own = db is None
+    if db is None:
+        db = Database.from_url(database_url or f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
+        await db.create_all()
     revocations = revocations or InMemoryRevocationList()
     svc = build(
         settings, platform=platform, db=db, keys=KeyStore.ephemeral(), revocations=revocations
@@ -177,4 +181,5 @@ async def running_idp(
         async with httpx.AsyncClient(transport=transport) as client:
             yield Idp(svc, IdentityAdmin(svc.repo, revocations), seeded, client, revocations)
     finally:
-        await db.dispose()
+        if own:
+            await db.dispose()
