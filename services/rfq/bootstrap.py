@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 load_all()
 TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
 # Desk-wide defaults until limits come from the admin service.
+MID_REFRESH_S = 1.0
 DEFAULT_LIMITS = RiskLimits(max_notional=Decimal("50000000"), rfq_rate_per_s=50.0, rfq_burst=100.0)
 
 
@@ -85,7 +86,10 @@ class RfqProcess:
         self.bus: EventBus = create_bus(settings, client_id="rfq-service")
         store = redis_store(settings)
         # Mids come from the market-data snapshot when it is there (reference mids otherwise).
-        self.mids = MidBoard(REFERENCE_MIDS, store)
+        # The RFQ keeps a mid only as its reference at creation (impact, notional check): once a
+        # second is fresh enough, and each refresh is a SCAN + one HMGET per instrument (py-spy
+        # under the RFQ benchmark: the 4-a-second default was the service's largest idle cost).
+        self.mids = MidBoard(REFERENCE_MIDS, store, interval_s=MID_REFRESH_S)
         self.blotter = store or MemoryReadModelStore()
         self.deps = build_deps(settings, self.db, self.mids)
         self.timers = ExpiryTimers(self.deps)
