@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -11,6 +13,8 @@ from core.settings import Profile, Settings
 from services.identity.db_roles import (
     BFF_ROLE,
     GRANTS,
+    IDENTITY_ROLE,
+    IDENTITY_TENANT_TABLES,
     PRUNER_ROLE,
     RELAY_ROLE,
     RFQ_ROLE,
@@ -18,6 +22,7 @@ from services.identity.db_roles import (
     TENANT_TABLES,
     tenancy_ddl,
 )
+from services.identity.locate import KEYS, LOCATE_FN, LOCATE_FN_DDL, tenant_of
 
 
 def test_every_tenant_table_is_forced_under_rls_when_it_exists() -> None:
@@ -81,3 +86,43 @@ def test_the_bff_audit_reader_connects_as_its_role_and_sqlite_keeps_its_file() -
     )
     embedded = Settings(profile=Profile.EMBEDDED, database_url="sqlite+aiosqlite:///x.db")
     assert BffConfig.from_settings(embedded).audit_database_url == "sqlite+aiosqlite:///x.db"
+
+
+def test_identity_tenant_tables_are_forced_and_only_they_get_the_locator_policy() -> None:
+    ddl = tenancy_ddl({"identity_tenants", "identity_clients", *IDENTITY_TENANT_TABLES})
+    for table in IDENTITY_TENANT_TABLES:
+        assert f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY" in ddl
+    for table in ("identity_tenants", "identity_clients"):  # platform-wide: grants only
+        assert not [s for s in ddl if f"ON {table}" in s and "POLICY" in s]
+    located = {s.split(" ON ")[1].split()[0] for s in ddl if "CREATE POLICY identity_locate" in s}
+    assert located == {table for table, _ in KEYS.values()}
+    grant = f"GRANT EXECUTE ON FUNCTION {LOCATE_FN}(text, text) TO {IDENTITY_ROLE}"
+    assert grant in ddl
+    assert grant not in tenancy_ddl({"identity_users"})  # the function needs all its tables
+
+
+def test_the_locator_returns_the_tenant_column_only_and_is_not_public() -> None:
+    assert "SECURITY DEFINER" in LOCATE_FN_DDL
+    assert "SET search_path = public, pg_temp" in LOCATE_FN_DDL
+    selects = [line for line in LOCATE_FN_DDL.splitlines() if "SELECT " in line]
+    assert len(selects) == len(KEYS)
+    assert all("SELECT tenant_id FROM" in line for line in selects)
+
+
+async def test_the_locator_answers_with_a_plain_query_on_sqlite(tmp_path: Path) -> None:
+    from services.identity.models import TenantRow, UserRow
+
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
+    try:
+        await db.create_all()
+        async with db.sessions() as s:
+            s.add(TenantRow(tenant_id="acme", name="Acme"))
+            await s.commit()
+            s.add(UserRow(user_id="u1", tenant_id="acme", username="ann@acme", password_hash="x"))
+            await s.commit()
+        assert await tenant_of(db, "username", "ann@acme") == "acme"
+        assert await tenant_of(db, "user", "u1") == "acme"
+        assert await tenant_of(db, "session", "nope") is None
+        assert await tenant_of(db, "username", "") is None
+    finally:
+        await db.dispose()
