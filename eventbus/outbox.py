@@ -342,6 +342,10 @@ class UnitOfWork:
     async def commit(self) -> None:
         """Write state (flushed first) and the queued outbox rows, then commit both at once."""
         session = self._session
+        if session is None and self._rows and self._tenant_id is not None:
+            # The driver-level path sets no app.tenant_id: a tenant unit writes through its
+            # tenant session so row-level security sees the tenant (ADR 0012, ADR 0015).
+            session = self.session
         if session is not None:
             if self._rows:
                 await session.flush()
