@@ -17,7 +17,7 @@ BENCHMARKS: dict[str, tuple[list[str], str]] = {
     ),
     "marketdata": (
         ["load/marketdata/bench.py", "--sessions", "100,1000,5000", "--workers", "2"],
-        "WebSocket fan-out: hub vs default Strawberry path, 100/1k/5k sessions (~6 min)",
+        "WebSocket fan-out: hub vs default Strawberry path, 100/1k/5k sessions (~5 min)",
     ),
     "bff": (
         ["-m", "load.bff.bench_graphql"],
