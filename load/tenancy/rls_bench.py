@@ -1,4 +1,4 @@
-"""What row-level security costs the RFQ write and read paths, in CPU seconds per operation.
+"""What row-level security costs the RFQ and identity paths, in CPU seconds per operation.
 
     .venv/bin/python -m load.tenancy.rls_bench            # = ./orionw load tenancy
     .venv/bin/python -m load.tenancy.rls_bench --ops 200 --rounds 1   # quick look
@@ -7,7 +7,13 @@ Two fresh databases on the local Postgres: `plain` (tables only; the handlers ru
 owner) and `rls` (migrated by `db_roles.migrate`: forced RLS + grants; the handlers run as
 `orion_rfq`, one set_config per transaction). The same handlers run in both, interleaved
 round by round: `create_rfq` (RFQ + idempotency key + outbox + audit in one transaction) and
-`get_rfq`. CPU = this process's `time.process_time()` plus the utime+stime of the database's
+`get_rfq`; and the identity service (as the owner vs as `orion_identity`): `login` (password
+check at a token argon2 cost, session + user update + login event) and `session_check` (what
+/authorize does with a session cookie: locate the session's tenant, read the session, read
+the user in that tenant). Both variants call the locator function (it replaced plain reads),
+so the ratio is the cost of the policies and set_config; `locate` alone measures what the
+locate round trip adds to each pre-tenant lookup (one in `session_check`). CPU =
+this process's `time.process_time()` plus the utime+stime of the database's
 own Postgres backends (from /proc), so other users of the shared server are not counted.
 Writes load/reports/tenancy-rls.json and the generated section of load/reports/tenancy-rls.md.
 """
@@ -30,10 +36,17 @@ from typing import Any
 from sqlalchemy import text
 
 import eventbus.consumer  # noqa: F401  (processed_events table)
+import services.identity.preferences  # noqa: F401  (identity_ui_preferences table)
+from bff.auth.revocation import InMemoryRevocationList
 from core.db import Database, create_database, drop_database
 from core.settings import REPO_ROOT, Profile, Settings
 from load.cpu import cpu_seconds
-from services.identity.db_roles import RFQ_ROLE, migrate
+from orion.identity.v1 import events_pb2 as identity_pb
+from services.identity.bootstrap import IdentityService, build
+from services.identity.config import IdentitySettings
+from services.identity.db_roles import IDENTITY_ROLE, RFQ_ROLE, migrate
+from services.identity.keys import KeyStore
+from services.identity.seed import seed
 from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS
 from services.rfq.bootstrap import build_deps
@@ -82,12 +95,42 @@ async def _measured(
 
 
 class Variant:
-    """One database and the RFQ handlers' dependencies on it (owner or service role)."""
+    """One database, the RFQ handlers' dependencies and the identity service on it (owner or
+    service roles)."""
 
-    def __init__(self, label: str, name: str, settings: Settings, deps: RfqDeps) -> None:
-        self.label, self.name, self.settings, self.deps = label, name, settings, deps
+    def __init__(
+        self, label: str, name: str, settings: Settings, deps: RfqDeps, idp: IdentityService
+    ) -> None:
+        self.label, self.name, self.settings, self.deps, self.idp = label, name, settings, deps, idp
         self.rfq_ids: list[tuple[str, str]] = []
+        self.sessions: list[str] = []
         self.created = 0
+
+    def ops(self) -> dict[str, Callable[[int], Awaitable[Any]]]:
+        return {
+            "create_rfq": self.create, "get_rfq": self.read,
+            "login": self.login, "session_check": self.session_check, "locate": self.locate,
+        }  # fmt: skip
+
+    async def login(self, i: int) -> None:
+        user = f"trader@{TENANTS[i % 2]}"
+        outcome = await self.idp.login.attempt(user, "trader-demo", identity_pb.RequestOrigin())
+        if outcome.session_id is None:
+            raise RuntimeError(f"bench login refused: {outcome.reason}")
+        self.sessions.append(outcome.session_id)
+
+    async def session_check(self, i: int) -> None:
+        repo = self.idp.repo
+        session = await repo.live_session(self.sessions[i % len(self.sessions)])
+        if session is None or not await repo.user_grant(
+            session.user_id, session.session_id, session.tenant_id
+        ):
+            raise RuntimeError("bench session not live")
+
+    async def locate(self, i: int) -> None:
+        """The locator call alone: what each pre-tenant lookup now adds before its read."""
+        if await self.idp.repo.tenant_of("session", self.sessions[i % len(self.sessions)]) is None:
+            raise RuntimeError("bench session not found")
 
     async def create(self, i: int) -> None:
         tenant = TENANTS[i % 2]
@@ -108,14 +151,22 @@ async def _variant(base_url: str, label: str, rls: bool) -> Variant:
     settings = Settings(profile=Profile.REAL, database_url=url)
     if rls:
         db = Database.for_role(settings, RFQ_ROLE, pool_size=8)
+        identity_db = Database.for_role(settings, IDENTITY_ROLE, pool_size=8)
         await migrate(settings, db)
     else:
-        db = Database.from_url(url, pool_size=8)
+        db = identity_db = Database.from_url(url, pool_size=8)
         await db.create_all()
     deps = build_deps(settings, db, MidBoard(REFERENCE_MIDS, None))
     # No risk refusals: every create takes the full write path in both variants.
     deps.limiter = RateLimiter(RiskLimits(Decimal("1e15"), 1e9, 1e9))
-    return Variant(label, name, settings, deps)
+    # A token argon2 cost: the bench is about the database path, not password hashing.
+    cheap = IdentitySettings(argon2_time_cost=1, argon2_memory_kib=1024, lockout_threshold=10**9)
+    idp = build(
+        cheap, platform=settings, db=identity_db, keys=KeyStore.ephemeral(),
+        revocations=InMemoryRevocationList(),
+    )  # fmt: skip
+    await seed(idp.repo, settings, None)
+    return Variant(label, name, settings, deps, idp)
 
 
 async def run(ops: int, rounds: int, concurrency: int) -> dict[str, Any]:
@@ -123,20 +174,22 @@ async def run(ops: int, rounds: int, concurrency: int) -> dict[str, Any]:
     owner = Database.from_url(base, pool_size=1)
     variants = [await _variant(base, "plain", False), await _variant(base, "rls", True)]
     samples: dict[str, dict[str, list[dict[str, float]]]] = {
-        v.label: {"create_rfq": [], "get_rfq": []} for v in variants
+        v.label: {op: [] for op in v.ops()} for v in variants
     }
     try:
         for v in variants:  # warm-up: pools open, statements cached
             for i in range(20):
                 await v.create(i)
+                await v.login(i)
         for _ in range(rounds):
             for v in variants:
-                for op_name, op in (("create_rfq", v.create), ("get_rfq", v.read)):
+                for op_name, op in v.ops().items():
                     result = await _measured(owner, v.name, ops, concurrency, op)
                     samples[v.label][op_name].append(result)
     finally:
         for v in variants:
             await v.deps.db.dispose()
+            await v.idp.db.dispose()
             await drop_database(base, v.name)
         await owner.dispose()
     return _summary(samples, ops, rounds, concurrency)
@@ -154,7 +207,7 @@ def _summary(
     }
     overhead = {
         op: median["rls"][op]["total_ms_per_op"] / median["plain"][op]["total_ms_per_op"] - 1
-        for op in ("create_rfq", "get_rfq")
+        for op in median["plain"]
     }
     return {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

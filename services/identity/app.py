@@ -99,7 +99,7 @@ def create_app(svc: IdentityService) -> Starlette:
         session = await svc.repo.live_session(request.cookies.get(COOKIE))
         if session is None:
             return None
-        return await svc.repo.user_grant(session.user_id, session.session_id)
+        return await svc.repo.user_grant(session.user_id, session.session_id, session.tenant_id)
 
     def _login_form(return_to: str, error: str = "", status: int = 200) -> Response:
         # Double-submit token: a cross-site page cannot read the cookie to fill in the field,

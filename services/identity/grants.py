@@ -58,7 +58,8 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     def authenticate_user(self, authorization_code: CodeView) -> UserGrant | None:
         server = _server(self)
         code = authorization_code
-        return server.bridge.run(server.repo.user_grant, code.user_id, code.session_id)
+        grant = server.repo.user_grant
+        return server.bridge.run(grant, code.user_id, code.session_id, code.tenant_id)
 
 
 class S256Pkce(CodeChallenge):  # type: ignore[misc]
@@ -131,7 +132,8 @@ class RotatingRefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
     def authenticate_user(self, refresh_token: RefreshView) -> UserGrant | None:
         server = _server(self)
         token = refresh_token
-        return server.bridge.run(server.repo.user_grant, token.user_id, token.session_id)
+        grant = server.repo.user_grant
+        return server.bridge.run(grant, token.user_id, token.session_id, token.tenant_id)
 
     def revoke_old_credential(self, refresh_token: RefreshView) -> None:
         return None  # spent atomically by authenticate_refresh_token

@@ -16,11 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db import Database, register_ddl
 
-Kind = Literal["username", "user", "session", "code", "refresh"]
+Kind = Literal["username", "session", "code", "refresh"]
 # kind -> (table, key column). Every table here has a tenant_id and is tenant-scoped.
 KEYS: dict[str, tuple[str, str]] = {
     "username": ("identity_users", "username"),
-    "user": ("identity_users", "user_id"),
     "session": ("identity_sessions", "session_id"),
     "code": ("identity_auth_codes", "code_hash"),
     "refresh": ("identity_refresh_tokens", "token_hash"),

@@ -63,12 +63,10 @@ class IdentityRepo:
         """The tenant a key belongs to (before any tenant is known); see locate.py."""
         return await tenant_of(self.db, kind, key)
 
-    async def user_grant(self, user_id: str, session_id: str) -> UserGrant | None:
-        """The user if still enabled and the session still live; else None (no token issued)."""
-        tenant = await self.tenant_of("user", user_id)
-        if tenant is None:
-            return None
-        async with self.db.tenant_session(tenant) as s:
+    async def user_grant(self, user_id: str, session_id: str, tenant_id: str) -> UserGrant | None:
+        """The user if still enabled and the session still live; else None (no token issued).
+        `tenant_id` comes from the row that named the user (session, code, refresh token)."""
+        async with self.db.tenant_session(tenant_id) as s:
             user = await s.get(UserRow, user_id)
             session = await s.get(SessionRow, session_id)
         if user is None or not user.enabled or not self._live(session):
