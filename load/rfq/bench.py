@@ -205,9 +205,10 @@ def render(result: dict[str, Any], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_report(result: dict[str, Any], command: str) -> None:
-    (REPORTS / "rfq-results.json").write_text(json.dumps(result, indent=2) + "\n")
-    report = REPORTS / "rfq.md"
+def write_report(result: dict[str, Any], command: str, reports: Path = REPORTS) -> None:
+    """The JSON in full; in rfq.md only the text between the GENERATED markers is replaced."""
+    (reports / "rfq-results.json").write_text(json.dumps(result, indent=2) + "\n")
+    report = reports / "rfq.md"
     text = report.read_text() if report.exists() else "# RFQ benchmark\n\n"
     start, end = "<!-- GENERATED:START -->", "<!-- GENERATED:END -->"
     section = f"{start}\n{render(result, command)}\n{end}"
