@@ -22,11 +22,11 @@ TENANTS = ("acme", "globex")
 async def mint(users: int) -> list[str]:
     svc = await prepare()
     try:
-        async with svc.db.sessions() as s:
-            rows = {
-                t: (await s.exec(select(UserRow).where(UserRow.username == f"trader@{t}"))).one()
-                for t in TENANTS
-            }
+        rows = {}
+        for t in TENANTS:  # a tenant session each: identity's tables are under RLS
+            async with svc.db.tenant_session(t) as s:
+                query = select(UserRow).where(UserRow.tenant_id == t)
+                rows[t] = (await s.exec(query.where(UserRow.username == f"trader@{t}"))).one()
         tokens = []
         for i in range(users):
             row = rows[TENANTS[i % len(TENANTS)]]
