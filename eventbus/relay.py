@@ -1,4 +1,4 @@
-"""Outbox relay: publishes committed outbox rows in id order and marks them after the ack."""
+"""Outbox relay: publishes committed outbox rows in id order, deletes them after the ack."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ _SELECT_PG = (
     "FOR UPDATE SKIP LOCKED"
 )
 _MARK_PG = "UPDATE outbox_events SET published_at = $1 WHERE id = ANY($2::bigint[])"
+# Published rows are deleted by default: the event lives on in the log, and a DELETE writes no
+# new tuple version and no new index entries (an UPDATE writes both, and the purge later deletes
+# the row anyway). Deleted or marked, the row goes only after the broker's ack, in the claim's
+# transaction, so a crash before it still republishes the row (harmless for consumers).
+_DELETE_PG = "DELETE FROM outbox_events WHERE id = ANY($1::bigint[])"
 _SELECT_SQLITE = text(
     "SELECT id, topic, key, value, headers FROM outbox_events "
     "WHERE published_at IS NULL ORDER BY id LIMIT :n"
@@ -63,6 +68,7 @@ _SELECT_SQLITE = text(
 _MARK_SQLITE = text(
     "UPDATE outbox_events SET published_at = :now WHERE id IN (SELECT value FROM json_each(:ids))"
 ).bindparams(bindparam("now", type_=UtcDateTime))
+_DELETE_SQLITE = text("DELETE FROM outbox_events WHERE id IN (SELECT value FROM json_each(:ids))")
 
 
 class _Row(NamedTuple):
@@ -91,6 +97,7 @@ class OutboxRelay:
         after_publish: AfterPublish | None = None,
         clock: Clock = utc_now,
         linger: Linger = Linger(),
+        keep_published: bool = False,
     ) -> None:
         self._db = db
         self._bus = bus
@@ -100,11 +107,14 @@ class OutboxRelay:
         self._after_publish = after_publish
         self._clock = clock
         self._linger = linger
+        # True: mark rows published (published_at) and leave them for purge_published, for
+        # tools or tests that read back what was published; False: delete them after the ack.
+        self._keep_published = keep_published
         self._wake = asyncio.Event()
         self.published_total = 0
 
     async def publish_once(self) -> int:
-        """Publish and mark one batch; returns how many rows it published."""
+        """Publish one batch and delete (or mark) its rows; returns how many rows it published."""
         if self._db.is_postgres:
             count = await self._publish_pg()
         else:
@@ -119,7 +129,10 @@ class OutboxRelay:
                 return 0
             ids = [row[0] for row in rows]
             await self._publish(ids, [to_record(_Row(*row)) for row in rows])
-            await conn.execute(_MARK_PG, self._clock(), ids)
+            if self._keep_published:
+                await conn.execute(_MARK_PG, self._clock(), ids)
+            else:
+                await conn.execute(_DELETE_PG, ids)
         return len(ids)
 
     async def _publish_sqlite(self) -> int:
@@ -129,8 +142,11 @@ class OutboxRelay:
                 return 0
             ids = [int(row.id) for row in rows]
             await self._publish(ids, [to_record(row) for row in rows])
-            marked = {"now": self._clock(), "ids": orjson.dumps(ids).decode()}
-            await conn.execute(_MARK_SQLITE, marked)
+            json_ids = orjson.dumps(ids).decode()
+            if self._keep_published:
+                await conn.execute(_MARK_SQLITE, {"now": self._clock(), "ids": json_ids})
+            else:
+                await conn.execute(_DELETE_SQLITE, {"ids": json_ids})
         return len(ids)
 
     async def _publish(self, ids: list[int], records: list[OutgoingRecord]) -> None:

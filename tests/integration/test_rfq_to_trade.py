@@ -102,7 +102,10 @@ async def platform(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Pla
     ]
     stop = asyncio.Event()
     tasks = [
-        asyncio.create_task(OutboxRelay(relay_db, bus, poll_interval_s=0.05).run(stop)),
+        # keep_published: _republish_quote_accepted reads a published row back from the outbox.
+        asyncio.create_task(
+            OutboxRelay(relay_db, bus, poll_interval_s=0.05, keep_published=True).run(stop)
+        ),
         asyncio.create_task(lp.run(stop, poll_timeout_ms=100)),
         *(asyncio.create_task(r.run(stop, poll_timeout_ms=100)) for r in runners),
     ]

@@ -122,6 +122,23 @@ async def test_relay_publishes_in_id_order_and_marks_rows(db: Database) -> None:
     assert await relay.drain() == 0
 
 
+@pytest.mark.parametrize("keep", [False, True])
+async def test_relay_deletes_published_rows_unless_asked_to_keep_them(
+    db: Database, keep: bool
+) -> None:
+    for seq in range(1, 4):
+        async with UnitOfWork(db, env="test") as uow:
+            uow.add_event(probe(seq))
+            await uow.commit()
+    relay = OutboxRelay(db, RecordingBus(), keep_published=keep)  # type: ignore[arg-type]
+    assert await relay.drain() == 3
+    async with db.sessions() as session:
+        rows = (await session.exec(select(OutboxEvent))).all()
+    # Deleted by default (the events live on in the log); kept and stamped on request.
+    assert len(rows) == (3 if keep else 0)
+    assert all(row.published_at is not None for row in rows)
+
+
 async def test_broker_failure_leaves_rows_unpublished_for_the_next_round(db: Database) -> None:
     async with UnitOfWork(db, env="test") as uow:
         uow.add_event(probe(1))
