@@ -10,6 +10,7 @@ from typing import Any
 import uuid_utils
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -113,9 +114,19 @@ def build_envelope(
         payload_type=spec.payload_type,
         payload=payload.SerializeToString(deterministic=True),
         traceparent=current_traceparent(),
+        occurred_at=timestamp_of(clock()),
     )
-    env.occurred_at.FromDatetime(clock())
     return env
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def timestamp_of(moment: datetime) -> Timestamp:
+    """`Timestamp.FromDatetime` without its pure-Python calendar work (~5 us per event, 10 % of
+    the producer's CPU in a profile); a naive datetime counts as UTC, as FromDatetime does."""
+    delta = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)) - _EPOCH
+    return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
 def validate(envelope: Envelope) -> None:
@@ -131,15 +142,17 @@ def validate(envelope: Envelope) -> None:
 
 
 def headers_of(envelope: Envelope) -> tuple[tuple[str, bytes], ...]:
-    pairs = [
-        (H_EVENT_TYPE, envelope.event_type),
-        (H_EVENT_VERSION, str(envelope.event_version)),
-        (H_TENANT, envelope.tenant_id),
-        (H_CORRELATION, envelope.correlation_id),
-    ]
-    if envelope.traceparent:
-        pairs.append((H_TRACEPARENT, envelope.traceparent))
-    return tuple((name, value.encode()) for name, value in pairs)
+    # Built as one tuple, not a list re-encoded by a generator: it runs for every event.
+    headers: tuple[tuple[str, bytes], ...] = (
+        (H_EVENT_TYPE, envelope.event_type.encode()),
+        (H_EVENT_VERSION, b"%d" % envelope.event_version),
+        (H_TENANT, envelope.tenant_id.encode()),
+        (H_CORRELATION, envelope.correlation_id.encode()),
+    )
+    traceparent = envelope.traceparent
+    if traceparent:
+        headers += ((H_TRACEPARENT, traceparent.encode()),)
+    return headers
 
 
 def to_record(

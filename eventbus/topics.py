@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,8 +98,10 @@ def declared(logical: str) -> TopicDecl:
         raise UnknownTopic(f"topic {logical!r} is not declared in eventbus/topics.py") from None
 
 
+@functools.lru_cache(maxsize=1024)
 def topic_name(logical: str, env: str) -> str:
-    """Physical name of a declared topic, e.g. `dev.rfq.lifecycle.v1`."""
+    """Physical name of a declared topic, e.g. `dev.rfq.lifecycle.v1` (cached: the declarations
+    are static and every produced event asks)."""
     return declared(logical).name(env)
 
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
 from core.logging import correlation_id_var, tenant_id_var
 from eventbus.bus import ConsumedRecord, OutgoingRecord
-from eventbus.envelope import build_envelope, decode, encode_event, to_record, trace_context
+from eventbus.envelope import (
+    build_envelope,
+    decode,
+    encode_event,
+    headers_of,
+    timestamp_of,
+    to_record,
+    trace_context,
+)
 from eventbus.errors import (
     DecodeError,
     MissingContextError,
@@ -160,5 +169,40 @@ def test_consumer_span_continues_the_producer_trace() -> None:
         producer = span.get_span_context()
     with tracer.start_as_current_span("consume", context=trace_context(env)) as child:
         assert child.get_span_context().trace_id == producer.trace_id
+        assert isinstance(child, ReadableSpan)  # the SDK's span, which knows its parent
         assert child.parent is not None
         assert child.parent.span_id == producer.span_id
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 24, 4, 3, 2, 123456, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),  # before the epoch
+        datetime(2026, 1, 1, 12, 0, 0, 1),  # naive: UTC, as FromDatetime reads it
+        datetime(2026, 1, 1, 12, 0, 0, 1, tzinfo=timezone(timedelta(hours=5))),
+    ],
+)
+def test_timestamp_of_matches_protobuf_from_datetime(moment: datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(moment)
+    assert timestamp_of(moment) == expected
+
+
+def test_headers_repeat_the_envelope_fields_as_bytes() -> None:
+    env = Envelope(
+        event_type="ProbeEmitted",
+        event_version=12,
+        tenant_id="t-1",
+        correlation_id="c-1",
+        traceparent="00-ab-cd-01",
+    )
+    assert headers_of(env) == (
+        ("event_type", b"ProbeEmitted"),
+        ("event_version", b"12"),
+        ("tenant_id", b"t-1"),
+        ("correlation_id", b"c-1"),
+        ("traceparent", b"00-ab-cd-01"),
+    )
+    env.traceparent = ""
+    assert [name for name, _ in headers_of(env)][-1] == "correlation_id"
