@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,6 +15,7 @@ from eventbus.topics import topic_name
 from orion.common.v1.envelope_pb2 import Envelope
 from orion.execution.v1.execution_pb2 import TradeExecuted
 from orion.rfq.v1 import events_pb2 as pb
+from services.rfq import metrics
 from services.rfq.commands import Caller
 from services.rfq.domain import Rfq
 from services.rfq.handlers import MAX_ATTEMPTS, RfqDeps
@@ -43,31 +46,56 @@ async def apply_to_rfq(
     """
     repo = RfqRepository(session)
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        loaded = await repo.get(envelope.tenant_id, rfq_id)
-        if loaded is None:
-            log.info("event %s for unknown RFQ %s ignored", envelope.event_type, rfq_id)
-            return False
-        decide(loaded.rfq)
-        events = loaded.rfq.pull_events()
-        if not events:
-            return True
-        seq = await stage(
-            session,
-            loaded.rfq,
-            events,
-            first_sequence=loaded.sequence + 1,
-            caller=_caller(envelope, actor),
-            env=deps.env,
-            clock=deps.clock,
-            actor=actor,
-        )
+        mark = metrics.pending_count(session.sync_session)
         try:
-            await repo.save(loaded, seq)
-            return True
+            async with _savepoint(session):
+                return await _attempt(deps, session, repo, envelope, rfq_id, actor, decide)
         except ConcurrentModification:
+            metrics.forget_since(session.sync_session, mark)
             if attempt == MAX_ATTEMPTS:
                 raise
     return False
+
+
+def _savepoint(session: AsyncSession) -> AbstractAsyncContextManager[object]:
+    """On Postgres a savepoint per attempt: the outbox and audit rows a lost attempt staged go
+    with it (its metrics too, see `forget_since`). SQLite needs none: the consumer's claim
+    already holds the single write lock, so no writer can move the RFQ during the attempt (and
+    the driver's deferred BEGIN makes savepoints unreliable there)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.begin_nested()
+    return contextlib.nullcontext()
+
+
+async def _attempt(
+    deps: RfqDeps,
+    session: AsyncSession,
+    repo: RfqRepository,
+    envelope: Envelope,
+    rfq_id: str,
+    actor: str,
+    decide: Callable[[Rfq], object],
+) -> bool:
+    loaded = await repo.get(envelope.tenant_id, rfq_id)
+    if loaded is None:
+        log.info("event %s for unknown RFQ %s ignored", envelope.event_type, rfq_id)
+        return False
+    decide(loaded.rfq)
+    events = loaded.rfq.pull_events()
+    if not events:
+        return True
+    seq = await stage(
+        session,
+        loaded.rfq,
+        events,
+        first_sequence=loaded.sequence + 1,
+        caller=_caller(envelope, actor),
+        env=deps.env,
+        clock=deps.clock,
+        actor=actor,
+    )
+    await repo.save(loaded, seq)
+    return True
 
 
 def handlers(deps: RfqDeps) -> dict[str, Handler]:

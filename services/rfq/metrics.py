@@ -7,7 +7,7 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from services.rfq import events as ev
 from services.rfq.domain import Rfq
@@ -67,12 +67,17 @@ def _observe_quote(rfq: Rfq, e: ev.QuoteReceived) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction may still fail
+        return
     for rfq, events in session.info.pop(_PENDING, []):
         observe(rfq, events)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    # Only the outermost transaction's rollback drops everything; a savepoint's rollback drops
+    # its own part (`forget_since`), not what the rest of the transaction staged.
+    if previous.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def defer_until_commit(sync_session: Any, rfq: Rfq, events: Sequence[ev.Event]) -> None:
@@ -81,4 +86,14 @@ def defer_until_commit(sync_session: Any, rfq: Rfq, events: Sequence[ev.Event]) 
     pending.append((rfq, list(events)))
     if not event.contains(sync_session, "after_commit", _after_commit):
         event.listen(sync_session, "after_commit", _after_commit)
-        event.listen(sync_session, "after_rollback", _after_rollback)
+        event.listen(sync_session, "after_soft_rollback", _after_rollback)
+
+
+def pending_count(sync_session: Any) -> int:
+    """How many staged changes wait for the commit (a mark to roll back to)."""
+    return len(sync_session.info.get(_PENDING, ()))
+
+
+def forget_since(sync_session: Any, mark: int) -> None:
+    """Drop what was staged after `mark`: a rolled-back savepoint's changes never happened."""
+    del sync_session.info.get(_PENDING, [])[mark:]
