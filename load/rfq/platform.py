@@ -56,6 +56,21 @@ def machine_busy_s() -> tuple[float, float]:
     return (sum(values) - idle) / TICK, sum(values) / TICK
 
 
+async def drop_topics(bootstrap: str, prefix: str) -> list[str]:
+    """Delete the run's topics, so the shared broker does not pile up partitions."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()
+
+
 @dataclass
 class Platform:
     base_port: int = 18200
@@ -182,8 +197,9 @@ class Platform:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        settings = Settings(profile=Profile.REAL)
         if self.db_url:
-            settings = Settings(profile=Profile.REAL)
             await drop_database(settings.effective_database_url(), f"orion_{self.env}")
+        await drop_topics(settings.effective_kafka_bootstrap(), f"{self.env}.")
         if not keep_logs:
             shutil.rmtree(self.home, ignore_errors=True)
