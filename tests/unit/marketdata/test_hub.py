@@ -222,3 +222,38 @@ async def test_a_herd_of_subscribers_missing_the_same_instruments_reads_the_stor
     assert await hub.subscribe(SelectionKey.of(["A", "C"])) is not None
     assert source.calls == [["A", "B"], ["C"]]  # later reads ask only for what is still unseen
     await hub.close()
+
+
+async def test_groups_flush_in_their_own_slot_of_the_period() -> None:
+    hub = MarketDataHub(now_ns=FakeNow(), config=HubConfig(flush_phases=2))
+    first = await hub.subscribe(SelectionKey.of(["A"]))
+    second = await hub.subscribe(SelectionKey.of(["B"]))
+    assert {first.group.phase, second.group.phase} == {0, 1}
+    hub.on_tick(tick("A", 1))
+    hub.on_tick(tick("B", 1))
+    in_a = first if first.group.phase == 0 else second
+    in_b = second if in_a is first else first
+    assert hub.flush(10, phase=0) == 1  # only slot 0's group; the other keeps its ticks
+    assert in_a.group.seq == 1
+    assert in_b.group.seq == 0
+    assert in_b.group.dirty
+    assert hub.flush(10, phase=1) == 1
+    assert in_b.group.seq == 1
+    assert hub.flush(10) == 0  # nothing left dirty in any slot
+    await hub.close()
+
+
+async def test_the_timer_gives_every_group_one_increment_per_period() -> None:
+    import asyncio
+
+    hub = MarketDataHub(config=HubConfig(flush_phases=4))
+    subs = [await hub.subscribe(SelectionKey.of([f"I{n}"], rate_hz=20)) for n in range(4)]
+    assert sorted(s.group.phase for s in subs) == [0, 1, 2, 3]
+    for n in range(4):
+        hub.on_tick(tick(f"I{n}", 1))
+    await asyncio.sleep(0.2)  # four periods of 50 ms: each slot has come round
+    for sub in subs:
+        snapshot, increment = await take(sub, 2)
+        assert (snapshot.kind, increment.kind) == (SNAPSHOT, INCREMENT)
+        assert increment.seq == 1
+    await hub.close()
