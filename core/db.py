@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -216,6 +217,16 @@ async def drop_database(url: str, name: str) -> None:
     conn = await asyncpg.connect(base.asyncpg_dsn())
     await base.dispose()
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # FORCE may only terminate sessions of roles the caller belongs to. Pools of other roles
+        # (the service roles of ADR 0012) that were just disposed close their sessions a moment
+        # later, so a refusal is retried briefly; a session still open after that is a leak.
+        for attempt in range(50):
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except asyncpg.InsufficientPrivilegeError:
+                if attempt == 49:
+                    raise
+                await asyncio.sleep(0.1)
     finally:
         await conn.close()
