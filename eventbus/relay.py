@@ -49,6 +49,9 @@ WHERE o.published_at IS NULL AND o.shard = ANY(locked.shards)
 ORDER BY o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED
 """
 _LOCK_SHARD_PG = "SELECT pg_try_advisory_xact_lock($1::int, $2::int)"
+# Only shards with pending rows are worth a lock: a relay limited to some shards that locked
+# empty ones would answer "nothing to publish" while rows wait in the others.
+_PENDING_SHARDS_PG = "SELECT DISTINCT shard FROM outbox_events WHERE published_at IS NULL"
 _SELECT_PG = (
     "SELECT id, topic, key, value, headers FROM outbox_events "
     "WHERE published_at IS NULL AND shard = ANY($1::int[]) ORDER BY id LIMIT $2 "
@@ -164,7 +167,8 @@ class OutboxRelay:
                 _CLAIM_FREE_SHARDS_PG, OUTBOX_SHARDS, _LOCK_CLASS, self._batch_size
             )
         shards: list[int] = []
-        for shard in random.sample(range(OUTBOX_SHARDS), OUTBOX_SHARDS):
+        pending = [int(row[0]) for row in await conn.fetch(_PENDING_SHARDS_PG)]
+        for shard in random.sample(pending, len(pending)):
             if await conn.fetchval(_LOCK_SHARD_PG, _LOCK_CLASS, shard):
                 shards.append(shard)
                 if len(shards) >= self._max_shards:
