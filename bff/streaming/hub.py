@@ -208,7 +208,8 @@ class MarketDataHub(DepthSource):
     def flush(self, rate_hz: int, phase: int | None = None) -> int:
         """Build one increment per dirty group of this rate (only those of `phase` when given)
         and offer it to every subscriber."""
-        self._check_stale()
+        if phase is None or phase == 0:  # staleness is a seconds-scale check: once per period
+            self._check_stale()
         frames = 0
         for group in list(self._groups.values()):
             if group.key.rate_hz != rate_hz or not group.dirty:
