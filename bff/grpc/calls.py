@@ -104,3 +104,20 @@ class Downstream:
             extra={"downstream": self.name, "method": method, "status": code.name},
         )
         return map_status(self.name, code, exc.details())
+
+
+def with_metadata(
+    rpc: Callable[..., Awaitable[Any]], extra: tuple[tuple[str, str], ...]
+) -> Callable[..., Awaitable[Any]]:
+    """The stub method with `extra` metadata (the caller's identity) appended to the
+    Downstream's own (tenant, correlation id, traceparent)."""
+
+    async def call(
+        request: Any,
+        *,
+        timeout: float,  # noqa: ASYNC109 - the gRPC stub's deadline parameter, passed through
+        metadata: tuple[tuple[str, str], ...],
+    ) -> Any:
+        return await rpc(request, timeout=timeout, metadata=(*metadata, *extra))
+
+    return call

@@ -8,12 +8,11 @@ adds. The service's expected refusals ("VERSION_CONFLICT: ... (current=N)", "INV
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bff.auth.principal import Principal
-from bff.grpc.calls import Downstream
+from bff.grpc.calls import Downstream, with_metadata
 from bff.grpc.errors import DownstreamError
 from orion.identity.v1 import ui_preferences_pb2 as pb
 from orion.identity.v1 import ui_preferences_pb2_grpc as pb_grpc
@@ -67,18 +66,9 @@ class PreferencesClient:
         self._stub = pb_grpc.UiPreferencesServiceStub(downstream.channel)
 
     async def _call(self, method: str, request: Any, who: Principal, idempotent: bool) -> Any:
-        rpc: Callable[..., Awaitable[Any]] = getattr(self._stub, method)
-
-        async def with_user(
-            req: Any,
-            *,
-            timeout: float,  # noqa: ASYNC109 - the gRPC stub's deadline parameter, passed through
-            metadata: tuple[tuple[str, str], ...],
-        ) -> Any:
-            return await rpc(req, timeout=timeout, metadata=(*metadata, ("x-user-id", who.sub)))
-
+        rpc = with_metadata(getattr(self._stub, method), (("x-user-id", who.sub),))
         try:
-            return await self.downstream.call(method, with_user, request, idempotent=idempotent)
+            return await self.downstream.call(method, rpc, request, idempotent=idempotent)
         except DownstreamError as exc:
             if (refused := refusal_of(exc)) is not None:
                 raise refused from exc

@@ -8,13 +8,12 @@ place, and the resolvers turn them into union results.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bff.auth.principal import WILDCARD, Principal
-from bff.grpc.calls import Downstream
+from bff.grpc.calls import Downstream, with_metadata
 from bff.grpc.errors import DownstreamError, DownstreamInvalidArgument
 from bff.grpc.rfq_feed import RfqChangeFeed
 from orion.rfq.v1 import rfq_pb2
@@ -81,22 +80,6 @@ def caller_metadata(principal: Principal, *checked: str) -> tuple[tuple[str, str
     )
 
 
-def _with(
-    rpc: Callable[..., Awaitable[Any]], extra: tuple[tuple[str, str], ...]
-) -> Callable[..., Awaitable[Any]]:
-    """The stub method with the caller's metadata appended to the Downstream's."""
-
-    async def call(
-        request: Any,
-        *,
-        timeout: float,  # noqa: ASYNC109 - the gRPC stub's deadline parameter, passed through
-        metadata: tuple[tuple[str, str], ...],
-    ) -> Any:
-        return await rpc(request, timeout=timeout, metadata=(*metadata, *extra))
-
-    return call
-
-
 class RfqClient:
     def __init__(self, downstream: Downstream, changes: RfqChangeFeed | None = None) -> None:
         self.downstream = downstream
@@ -114,7 +97,7 @@ class RfqClient:
         idempotent: bool,
         checked: tuple[str, ...] = (),
     ) -> Any:
-        rpc = _with(getattr(self._stub, method), caller_metadata(who, *checked))
+        rpc = with_metadata(getattr(self._stub, method), caller_metadata(who, *checked))
         try:
             return await self.downstream.call(method, rpc, request, idempotent=idempotent)
         except DownstreamError as exc:
