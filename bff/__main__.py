@@ -7,6 +7,7 @@ import logging
 import uvicorn
 
 from bff.app import BffConfig
+from core import heap
 from core.health import HealthRegistry
 from core.logging import configure_logging
 from core.platform.real import build_app
@@ -25,6 +26,7 @@ class _DropDisconnectNoise(logging.Filter):
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    heap.tune_collector(settings.gc_thresholds)
     logging.getLogger("uvicorn.error").addFilter(_DropDisconnectNoise())
     config = BffConfig.from_settings(settings)
     # The hub's route and the workstation UI too, exactly as `orion dev` serves them.
@@ -32,6 +34,7 @@ def main() -> None:
     base = f"http://{settings.http_host}:{settings.http_port}"
     ui = f"{base}/" if web else "not built (npm --prefix bff/web run build)"
     print(f"Orion BFF on {base}; workstation {ui}; market data {base}/graphql/stream", flush=True)
+    heap.freeze_startup_heap()  # before uvicorn: what its start-up adds is small and young
     uvicorn.run(
         app,
         host=settings.http_host,

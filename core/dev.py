@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from core import heap
 from core.logging import configure_logging
 from core.settings import Settings
 
@@ -13,6 +14,7 @@ def run_embedded(settings: Settings, port: int) -> None:
     from core.platform.run import run_embedded as run
 
     configure_logging(settings.log_level, settings.log_json)
+    heap.tune_collector(settings.gc_thresholds)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     code = run(settings, port)

@@ -7,6 +7,7 @@ import signal
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from core import heap
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 
@@ -33,8 +34,10 @@ async def serve(build: Callable[[Settings], P], banner: Callable[[P, object], st
     """Configure logging, start the process, print its banner, run until signalled, stop it."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    heap.tune_collector(settings.gc_thresholds)
     process = build(settings)
     started = await process.start()
+    heap.freeze_startup_heap()
     print(banner(process, started), flush=True)
     await wait_for_stop_signal()
     await process.stop()

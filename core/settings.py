@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Tracing: where spans go (none | console | otlp) and the OTLP collector endpoint.
     otel_exporter: str = Field(default="none", pattern=r"^(none|console|otlp)$")
     otel_otlp_endpoint: str = "http://127.0.0.1:4317"
+
+    # Cyclic GC thresholds of every long-running process (core/heap.py, ADR 0017); JSON list.
+    gc_thresholds: tuple[int, int, int] = (700, 100, 10)
     # The reference-data gRPC service the BFF calls (port 0 in tests binds a free port).
     refdata_addr: str = "127.0.0.1:50061"
     # The market-data snapshot gRPC service (python -m services.marketdata).

@@ -13,6 +13,7 @@ from bff.streaming.feed import BusTickFeed, ReaderSnapshotSource
 from bff.streaming.hub import HubConfig, MarketDataHub
 from bff.streaming.metrics import register
 from bff.streaming.ws import EndpointLimits
+from core import heap
 from core.settings import Settings
 from eventbus.bus import EventBus
 from eventbus.factory import create_bus
@@ -64,7 +65,11 @@ def app_factory() -> Starlette:
     so workers share nothing and scale with cores (the kernel spreads connections)."""
     from core.settings import get_settings
 
+    settings = get_settings()
+    heap.tune_collector(settings.gc_thresholds)  # a worker process runs this, not __main__
     auth = os.environ.get(NO_AUTH_ENV) != "1"
-    server = build(get_settings(), auth=auth, export_metrics=True)
+    server = build(settings, auth=auth, export_metrics=True)
     server.limits = EndpointLimits(direct_writes=os.environ.get(DIRECT_ENV) != "0")
-    return server.app()
+    app = server.app()
+    heap.freeze_startup_heap()
+    return app

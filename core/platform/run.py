@@ -11,6 +11,7 @@ from collections.abc import Generator
 import uvicorn
 
 from bff.auth import Role
+from core import heap
 from core.platform import ports
 from core.platform.embedded import EmbeddedPlatform, compose
 from core.settings import Settings
@@ -80,6 +81,7 @@ async def serve(settings: Settings, port: int) -> int:
         if not await _start(embedded, stop):
             return 0
         app, web_served = embedded.build_app()
+        heap.freeze_startup_heap()
         server = _Server(_uvicorn_config(app, settings, port))
         return await _serve_http(
             server, stop, banner(settings, port, web_served, _issuer(embedded))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from core import heap
 from core.db import Database
 from core.logging import configure_logging
 from core.settings import Profile, get_settings
@@ -49,6 +50,7 @@ class _Server(uvicorn.Server):
 async def _serve() -> None:
     platform = get_settings()
     configure_logging(platform.log_level, platform.log_json)
+    heap.tune_collector(platform.gc_thresholds)
     svc = await prepare()
     config = uvicorn.Config(
         create_app(svc), host=svc.settings.host, port=svc.settings.port, log_config=None
@@ -57,6 +59,7 @@ async def _serve() -> None:
         svc.admin, svc.validator, svc.settings.host, svc.settings.admin_grpc_port
     )
     print(f"identity: OIDC on {svc.settings.issuer}, admin gRPC on :{grpc_port}", flush=True)
+    heap.freeze_startup_heap()
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
