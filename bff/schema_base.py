@@ -6,6 +6,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
@@ -44,6 +48,15 @@ class SubgraphSchema(strawberry.federation.Schema):
         if not isinstance(key, str | int) or isinstance(key, bool):
             return _bad_representation(f"{typename} needs a string `id`")
         return {"__typename": typename, "id": strawberry.ID(str(key))}
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """No OpenTelemetry extension while no SDK tracer provider is installed (tracing off):
+        it then only made non-recording spans, one per resolved field, for ~5% of the BFF's CPU
+        under the RFQ benchmark. Decided per operation, so installing a provider turns it on."""
+        extensions = super().get_extensions(sync)
+        if isinstance(trace.get_tracer_provider(), TracerProvider):
+            return extensions
+        return [e for e in extensions if not isinstance(e, OpenTelemetryExtension)]
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors (typed codes, validation, auth) are answers, not incidents; unexpected

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+from graphql import NoSchemaIntrospectionCustomRule
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import ProxyTracerProvider
+from strawberry.extensions import AddValidationRules
+
+from bff.extensions import extensions_for, limit_rules
 from bff.settings import BffLimits
 from bff.workstation.schema import build_schema
 from core.settings import Profile, Settings
@@ -60,3 +68,41 @@ async def test_invalid_token_error_says_why(gql: Executor) -> None:
     result = await gql.schemas["workstation"].execute("{ me { tenantId } }", context_value=ctx)
     assert "token expired" in _messages(result)
     assert result.errors[0].extensions["code"] == "UNAUTHENTICATED"  # type: ignore[index]
+
+
+async def test_a_repeated_too_deep_query_is_still_rejected(gql: Executor) -> None:
+    # The second run hits the parse and validation caches: the cached errors must still apply.
+    schema = build_schema(BffLimits(max_depth=1))
+    ctx = await gql.context("workstation", gql.issuer.mint())
+    for _ in range(2):
+        result = await schema.execute("{ me { user { id } } }", context_value=ctx)
+        assert result.data is None
+        assert "exceeds maximum operation depth" in _messages(result)
+
+
+def test_limit_rules_are_the_same_classes_for_every_operation() -> None:
+    # Validation results are cached by (schema, document, rules): new rule classes per
+    # operation would make every lookup a miss.
+    extensions = extensions_for("workstation", BffLimits())
+    rule_sets = []
+    for _ in range(2):
+        added = [e() for e in extensions if not isinstance(e, type)]
+        rules = [
+            x for ext in added if isinstance(ext, AddValidationRules) for x in ext.validation_rules
+        ]
+        rule_sets.append(tuple(rules))
+    assert rule_sets[0] == rule_sets[1]
+    assert len(rule_sets[0]) == 2  # depth and aliases (introspection allowed outside prod)
+    assert NoSchemaIntrospectionCustomRule in limit_rules(BffLimits(introspection=False))
+
+
+def test_tracing_extension_runs_only_with_a_tracer_provider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = build_schema(BffLimits())
+    monkeypatch.setattr(trace, "get_tracer_provider", ProxyTracerProvider)
+    names = {type(e).__name__ for e in schema.get_extensions()}
+    assert "OpenTelemetryExtension" not in names
+    assert {"OrionOperation", "PolicyGuard", "ValidationCache", "ParserCache"} <= names
+    monkeypatch.setattr(trace, "get_tracer_provider", TracerProvider)
+    assert "OpenTelemetryExtension" in {type(e).__name__ for e in schema.get_extensions()}
