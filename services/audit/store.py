@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import groupby
+from typing import Any
 
 import orjson
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint, text
@@ -79,7 +80,30 @@ async def _sqlite_ddl(conn: AsyncConnection) -> None:
         )
 
 
+# Lock a tenant's chain and read its head in ONE round trip (hot write paths, e.g. the RFQ
+# service's asyncpg path). plpgsql takes a fresh snapshot per statement in READ COMMITTED, so the
+# head is read after the lock is held and sees every append committed before it.
+_PG_CHAIN_HEAD = """
+CREATE OR REPLACE FUNCTION audit_chain_head(p_tenant text)
+RETURNS TABLE (head_seq bigint, head_hash text) LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('audit:' || p_tenant));
+  RETURN QUERY SELECT a.seq, a.hash::text FROM audit_log a
+    WHERE a.tenant_id = p_tenant ORDER BY a.seq DESC LIMIT 1;
+END;
+$$
+"""
+
+
+async def _postgres_head_fn(conn: AsyncConnection) -> None:
+    # Processes migrate at the same time: CREATE OR REPLACE of one function concurrently fails
+    # ("tuple concurrently updated"), so take the lock the tenancy DDL already serialises on.
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('orion:tenancy-ddl'))"))
+    await conn.execute(text(_PG_CHAIN_HEAD))
+
+
 register_ddl("postgresql", _postgres_ddl)
+register_ddl("postgresql", _postgres_head_fn)
 register_ddl("sqlite", _sqlite_ddl)
 
 
@@ -123,6 +147,39 @@ async def _lock_chain(session: AsyncSession, tenant_id: str) -> None:
     elif conn.dialect.name == "sqlite":
         # A write statement first takes SQLite's single write lock before the head is read.
         await conn.execute(text("DELETE FROM audit_log WHERE 0 = 1"))
+
+
+# audit_log columns in the order of `native_columns`, with their Postgres array types.
+NATIVE_COLUMNS = (
+    ("tenant_id", "text"), ("seq", "bigint"), ("actor", "text"), ("action", "text"),
+    ("entity_type", "text"), ("entity_id", "text"), ("outcome", "text"), ("reason", "text"),
+    ("occurred_at", "timestamptz"), ("correlation_id", "text"), ("component", "text"),
+    ("details_json", "text"), ("prev_hash", "text"), ("hash", "text"),
+)  # fmt: skip
+
+
+async def lock_head_native(conn: Any, tenant_id: str) -> tuple[int, str]:
+    """Lock `tenant_id`'s chain until the transaction ends and return its head, on an asyncpg
+    connection inside a transaction bound to that tenant (one round trip)."""
+    row = await conn.fetchrow("SELECT head_seq, head_hash FROM audit_chain_head($1)", tenant_id)
+    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+
+def native_columns(records: Sequence[SealedRecord]) -> list[list[Any]]:
+    """Sealed records as one list per column of NATIVE_COLUMNS (for INSERT ... FROM unnest)."""
+    rows = [
+        (
+            r.entry.tenant_id, r.seq, r.entry.actor, r.entry.action, r.entry.entity_type,
+            r.entry.entity_id, r.entry.outcome, r.entry.reason, r.entry.occurred_at,
+            r.entry.correlation_id, r.entry.component,
+            orjson.dumps(dict(r.entry.details), option=orjson.OPT_SORT_KEYS).decode(),
+            r.prev_hash, r.hash,
+        )
+        for r in records
+    ]  # fmt: skip
+    if not rows:
+        return [[] for _ in NATIVE_COLUMNS]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def append_in(session: AsyncSession, entries: Sequence[AuditEntry]) -> list[SealedRecord]:

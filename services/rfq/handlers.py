@@ -119,6 +119,42 @@ async def _replay(repo: RfqRepository, caller: Caller, command: str, key: str) -
     return None if loaded is None else loaded.rfq
 
 
+def _new_rfq(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> tuple[Rfq, PreTradeResult]:
+    """The decision of a create: a new RFQ, checked, then routed or refused (events pending)."""
+    now = deps.clock()
+    mid = deps.mids(cmd.instrument_id)
+    spec = RfqSpec(
+        cmd.instrument_id,
+        cmd.side,
+        cmd.quantity,
+        cmd.time_to_live,
+        cmd.min_quantity,
+        cmd.partial_allowed,
+        cmd.venue_id,
+    )
+    rfq = Rfq.create(
+        spec,
+        str(uuid_utils.uuid7()),
+        caller.tenant_id,
+        caller.user_id,
+        now,
+        mid=mid,
+        correlation_id=caller.correlation_id,
+    )
+    result = pre_trade_check(
+        tenant_id=caller.tenant_id,
+        user_id=caller.user_id,
+        instrument_id=cmd.instrument_id,
+        quantity=cmd.quantity,
+        reference_price=mid,
+        entitled=_entitled(deps, caller),
+        limiter=deps.limiter,
+        now=now,
+    )
+    _route_or_refuse(deps, rfq, result, now)
+    return rfq, result
+
+
 async def create_rfq(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
     """Pre-trade checks, then route; a refused RFQ is stored REJECTED with its reason."""
 
@@ -126,37 +162,7 @@ async def create_rfq(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
         repo = RfqRepository(session)
         if (earlier := await _replay(repo, caller, "create", cmd.idempotency_key)) is not None:
             return earlier
-        now = deps.clock()
-        mid = deps.mids(cmd.instrument_id)
-        spec = RfqSpec(
-            cmd.instrument_id,
-            cmd.side,
-            cmd.quantity,
-            cmd.time_to_live,
-            cmd.min_quantity,
-            cmd.partial_allowed,
-            cmd.venue_id,
-        )
-        rfq = Rfq.create(
-            spec,
-            str(uuid_utils.uuid7()),
-            caller.tenant_id,
-            caller.user_id,
-            now,
-            mid=mid,
-            correlation_id=caller.correlation_id,
-        )
-        result = pre_trade_check(
-            tenant_id=caller.tenant_id,
-            user_id=caller.user_id,
-            instrument_id=cmd.instrument_id,
-            quantity=cmd.quantity,
-            reference_price=mid,
-            entitled=_entitled(deps, caller),
-            limiter=deps.limiter,
-            now=now,
-        )
-        _route_or_refuse(deps, rfq, result, now)
+        rfq, result = _new_rfq(deps, caller, cmd)
         events = rfq.pull_events()
         seq = await stage(
             session,
@@ -170,10 +176,17 @@ async def create_rfq(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
         )
         await repo.add(rfq, seq)
         if cmd.idempotency_key:
-            repo.remember(caller.tenant_id, "create", cmd.idempotency_key, rfq.rfq_id, now)
+            repo.remember(
+                caller.tenant_id, "create", cmd.idempotency_key, rfq.rfq_id, rfq.created_at
+            )
         return rfq
 
-    rfq = await _in_transaction(deps, caller.tenant_id, work)
+    if deps.db.is_postgres:
+        from services.rfq import pg_handlers  # the asyncpg write path (ADR 0017)
+
+        rfq = await pg_handlers.retrying(lambda: pg_handlers.create(deps, caller, cmd))
+    else:
+        rfq = await _in_transaction(deps, caller.tenant_id, work)
     if rfq.state.value == "SENT":
         deps.on_open(rfq.tenant_id, rfq.rfq_id, rfq.expires_at)
     return rfq
@@ -194,7 +207,11 @@ def _route_or_refuse(deps: RfqDeps, rfq: Rfq, result: PreTradeResult, now: datet
 
 
 async def _load(repo: RfqRepository, caller: Caller, rfq_id: str) -> Loaded:
-    loaded = await repo.get(caller.tenant_id, rfq_id)
+    return owned(await repo.get(caller.tenant_id, rfq_id), caller, rfq_id)
+
+
+def owned(loaded: Loaded | None, caller: Caller, rfq_id: str) -> Loaded:
+    """The RFQ a command acts on: it exists and the caller asked for it."""
     if loaded is None:
         raise RfqNotFound(f"RFQ {rfq_id} not found")
     if loaded.rfq.requester_id != caller.user_id:
@@ -243,6 +260,12 @@ async def _mutate(
         return loaded.rfq
 
     try:
+        if deps.db.is_postgres:
+            from services.rfq import pg_handlers
+
+            return await pg_handlers.retrying(
+                lambda: pg_handlers.mutate(deps, caller, command, key, rfq_id, decide)
+            )
         return await _in_transaction(deps, caller.tenant_id, work)
     except RfqError as error:
         await _audit_refusal(deps, caller, command, rfq_id, error)
@@ -293,4 +316,8 @@ async def expire_rfq(deps: RfqDeps, tenant_id: str, rfq_id: str) -> bool:
         await _save_changes(session, repo, loaded, caller, deps)
         return True
 
+    if deps.db.is_postgres:
+        from services.rfq import pg_handlers
+
+        return await pg_handlers.retrying(lambda: pg_handlers.expire(deps, tenant_id, rfq_id))
     return await _in_transaction(deps, tenant_id, work)

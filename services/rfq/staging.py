@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,6 +45,50 @@ def audit_of(rfq: Rfq, event: ev.Event, caller: Caller, actor: str | None = None
     )  # fmt: skip
 
 
+@dataclass
+class Staged:
+    """What a transaction must write for some RFQs' new events: outbox rows (column dicts of
+    outbox_events) and audit entries (unsealed), in order."""
+
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+def prepare(
+    into: Staged,
+    rfq: Rfq,
+    events: Sequence[ev.Event],
+    *,
+    first_sequence: int,
+    caller: Caller,
+    env: str,
+    clock: Clock,
+    audit: Sequence[AuditEntry] = (),
+    actor: str | None = None,
+) -> int:
+    """Add the outbox rows and audit entries of `events` (sequences from `first_sequence`) to
+    `into`; returns the last sequence used. Pure: nothing touches a database."""
+    seq = first_sequence - 1
+    for event in events:
+        seq += 1
+        envelope = build_envelope(
+            event_pb(event), sequence=seq, entity_id=rfq.rfq_id, tenant_id=rfq.tenant_id,
+            correlation_id=caller.correlation_id, causation_id=caller.causation_id,
+            producer=PRODUCER, clock=clock,
+        )  # fmt: skip
+        record = to_record(envelope, env=env)
+        into.outbox.append(
+            {
+                "event_id": envelope.event_id, "tenant_id": rfq.tenant_id, "topic": record.topic,
+                "key": record.key, "value": record.value,
+                "headers": encode_headers(record.headers), "shard": shard_of(record.key),
+                "created_at": clock(),
+            }
+        )  # fmt: skip
+    into.audit += [*audit, *(audit_of(rfq, e, caller, actor) for e in events)]
+    return seq
+
+
 async def stage(
     session: AsyncSession,
     rfq: Rfq,
@@ -55,30 +101,20 @@ async def stage(
     audit: Sequence[AuditEntry] = (),
     actor: str | None = None,
 ) -> int:
-    """Outbox rows for `events` (sequences from `first_sequence`) plus their audit records.
+    """Outbox rows for `events` (sequences from `first_sequence`) plus their audit records, in
+    the session's transaction (the SQLAlchemy path: SQLite, and Postgres tests that drive it).
 
     Returns the last sequence used. Nothing is visible to anyone until the caller commits.
     """
-    seq = first_sequence - 1
-    for event in events:
-        seq += 1
-        envelope = build_envelope(
-            event_pb(event), sequence=seq, entity_id=rfq.rfq_id, tenant_id=rfq.tenant_id,
-            correlation_id=caller.correlation_id, causation_id=caller.causation_id,
-            producer=PRODUCER, clock=clock,
-        )  # fmt: skip
-        record = to_record(envelope, env=env)
-        session.add(
-            OutboxEvent(
-                event_id=envelope.event_id, tenant_id=rfq.tenant_id, topic=record.topic,
-                key=record.key, value=record.value, headers=encode_headers(record.headers),
-                shard=shard_of(record.key), created_at=clock(),
-            )
-        )  # fmt: skip
+    staged = Staged()
+    seq = prepare(
+        staged, rfq, events, first_sequence=first_sequence, caller=caller, env=env,
+        clock=clock, audit=audit, actor=actor,
+    )  # fmt: skip
+    session.add_all([OutboxEvent(**row) for row in staged.outbox])
     metrics.defer_until_commit(session.sync_session, rfq, events)
-    entries = [*audit, *(audit_of(rfq, e, caller, actor) for e in events)]
-    if entries:
-        await append_in(session, entries)
+    if staged.audit:
+        await append_in(session, staged.audit)
     if events and session.get_bind().dialect.name == "postgresql":
         # Delivered at commit only: wakes the relays without polling.
         conn = await session.connection()

@@ -91,7 +91,8 @@ def to_doc(rfq: Rfq) -> str:
     return orjson.dumps(doc).decode()
 
 
-def from_row(row: RfqRow) -> Rfq:
+def from_row(row: RfqRow | Any) -> Rfq:
+    """An aggregate from a row of `rfqs` (an RfqRow, or any object with its column attributes)."""
     d = orjson.loads(row.doc)
     quotes = [_quote_from(row.rfq_id, q) for q in d["quotes"]]
     return Rfq(
