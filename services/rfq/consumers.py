@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eventbus.consumer import ConsumerSpec, Handler
+from eventbus.envelope import DecodedEvent
 from eventbus.topics import topic_name
 from orion.common.v1.envelope_pb2 import Envelope
-from orion.execution.v1.execution_pb2 import TradeExecuted
-from orion.rfq.v1 import events_pb2 as pb
 from services.rfq import metrics
 from services.rfq.commands import Caller
 from services.rfq.domain import Rfq
@@ -98,46 +97,60 @@ async def _attempt(
     return True
 
 
-def handlers(deps: RfqDeps) -> dict[str, Handler]:
-    """event_type -> handler(envelope, payload, session)."""
+# What an inbound event asks of one RFQ: (rfq id, actor, decision on the aggregate).
+Decision = tuple[str, str, Callable[[Rfq], object]]
 
-    async def quote_submitted(env: Envelope, msg: pb.QuoteSubmitted, s: AsyncSession) -> None:
-        now = deps.clock()
+
+def decision_of(deps: RfqDeps, event_type: str, msg: Any) -> Decision | None:
+    """The decision an inbound event carries (None for event types this service ignores)."""
+    now = deps.clock()
+    if event_type == "QuoteSubmitted":
         quote = quote_from_submitted(msg, now)
-        await apply_to_rfq(
-            deps, s, env, msg.rfq_id, msg.lp_id, lambda rfq: rfq.receive_quote(quote, now)
-        )
-
-    async def last_look(env: Envelope, msg: pb.LastLookDecided, s: AsyncSession) -> None:
-        now = deps.clock()
+        return msg.rfq_id, msg.lp_id, lambda rfq: rfq.receive_quote(quote, now)
+    if event_type == "LastLookDecided":
 
         def decide(rfq: Rfq) -> object:
             if msg.accepted:
                 return rfq.confirm_last_look(msg.quote_id, now)
             return rfq.reject_acceptance(msg.quote_id, msg.reason, now)
 
-        await apply_to_rfq(deps, s, env, msg.rfq_id, msg.lp_id, decide)
-
-    async def trade_executed(env: Envelope, msg: TradeExecuted, s: AsyncSession) -> None:
-        now, trade = deps.clock(), msg.trade
-        await apply_to_rfq(
-            deps,
-            s,
-            env,
+        return msg.rfq_id, msg.lp_id, decide
+    if event_type == "TradeExecuted":
+        trade = msg.trade
+        return (
             trade.rfq_id,
             "execution-service",
             lambda rfq: rfq.mark_traded(trade.trade_id, trade.quote_id, now),
         )
+    return None
 
-    return {
-        "QuoteSubmitted": quote_submitted,
-        "LastLookDecided": last_look,
-        "TradeExecuted": trade_executed,
-    }
+
+def handlers(deps: RfqDeps) -> dict[str, Handler]:
+    """event_type -> handler(envelope, payload, session): one event at a time (SQLite path)."""
+
+    def handler(event_type: str) -> Handler:
+        async def apply(env: Envelope, msg: Any, s: AsyncSession) -> None:
+            decision = decision_of(deps, event_type, msg)
+            if decision is not None:
+                rfq_id, actor, decide = decision
+                await apply_to_rfq(deps, s, env, rfq_id, actor, decide)
+
+        return apply
+
+    return {name: handler(name) for name in ("QuoteSubmitted", "LastLookDecided", "TradeExecuted")}
 
 
 def consumer_spec(deps: RfqDeps, group: str = GROUP) -> ConsumerSpec:
-    """One group reading quotes and trades; dispatch by event type, others are skipped."""
+    """One group reading quotes and trades; other event types are skipped. On Postgres a poll
+    batch is applied by one batch call (pg_consumer), elsewhere event by event."""
+    topics = [topic_name("rfq.quotes.v1", deps.env), topic_name("execution.trades.v1", deps.env)]
+    if deps.db.is_postgres:
+        from services.rfq.pg_consumer import apply_batch
+
+        async def batch(events: Sequence[DecodedEvent], session: AsyncSession) -> None:
+            await apply_batch(deps, events, session)
+
+        return ConsumerSpec(name=group, topics=topics, batch_handler=batch)
     table = handlers(deps)
 
     async def dispatch(envelope: Envelope, payload: Any, session: AsyncSession) -> None:
@@ -145,5 +158,4 @@ def consumer_spec(deps: RfqDeps, group: str = GROUP) -> ConsumerSpec:
         if handler is not None:
             await handler(envelope, payload, session)
 
-    topics = [topic_name("rfq.quotes.v1", deps.env), topic_name("execution.trades.v1", deps.env)]
     return ConsumerSpec(name=group, topics=topics, handler=dispatch)

@@ -104,11 +104,7 @@ _UPDATE_RFQS = _statement(
     _RFQ_UPDATE,
 )
 _SELECT_ONE = f"SELECT {_RFQ_COLUMNS} FROM rfqs WHERE tenant_id = $1 AND rfq_id = $2"
-# Rows locked in id order: two batches touching the same RFQs lock them in the same order.
-_SELECT_FOR_UPDATE = (
-    f"SELECT {_RFQ_COLUMNS} FROM rfqs WHERE tenant_id = $1 AND rfq_id = ANY($2::text[]) "
-    "ORDER BY rfq_id FOR UPDATE"
-)
+_SELECT_MANY = f"SELECT {_RFQ_COLUMNS} FROM rfqs WHERE tenant_id = $1 AND rfq_id = ANY($2::text[])"
 # A command's read: its idempotency key's earlier result and the RFQ row, in one round trip.
 _FOR_COMMAND = (
     "SELECT (SELECT i.rfq_id FROM rfq_idempotency i WHERE i.tenant_id = $1 AND i.command = $3 "
@@ -168,9 +164,10 @@ async def load(conn: Any, tenant_id: str, rfq_id: str) -> Loaded | None:
     return None if record is None else loaded_of(record)
 
 
-async def lock_many(conn: Any, tenant_id: str, rfq_ids: Sequence[str]) -> dict[str, Loaded]:
-    """Load and row-lock RFQs until the transaction ends (in id order); unknown ids are absent."""
-    records = await conn.fetch(_SELECT_FOR_UPDATE, tenant_id, sorted(set(rfq_ids)))
+async def load_many(conn: Any, tenant_id: str, rfq_ids: Sequence[str]) -> dict[str, Loaded]:
+    """RFQs by id (unknown ids are absent). Callers hold the tenant's audit chain lock, which
+    every RFQ writer takes before writing, so what they read stays current until they commit."""
+    records = await conn.fetch(_SELECT_MANY, tenant_id, sorted(set(rfq_ids)))
     return {str(r["rfq_id"]): loaded_of(r) for r in records}
 
 
@@ -214,11 +211,13 @@ async def write(
     new: Sequence[tuple[Rfq, int]] = (),
     updated: Sequence[tuple[Loaded, int]] = (),
     remember: tuple[str, str, str, datetime] | None = None,
+    head: tuple[int, str] | None = None,
 ) -> None:
     """Write new RFQs or version-guarded updates (one kind per call) with the staged outbox and
     audit rows (sealed here, under the chain lock) and an idempotency key (command, key, rfq id,
-    at). Raises ConcurrentModification when a version guard failed: roll the transaction back."""
-    head_seq, head_hash = await audit_store.lock_head_native(conn, tenant_id)
+    at). `head` is the chain head when the caller already holds the chain lock. Raises
+    ConcurrentModification when a version guard failed: roll the transaction back."""
+    head_seq, head_hash = head or await audit_store.lock_head_native(conn, tenant_id)
     sealed = seal(staged.audit, head_seq, head_hash) if staged.audit else []
     if new:
         statement, rows = _INSERT_RFQS, [_new_row(r, s) for r, s in new]
