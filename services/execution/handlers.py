@@ -6,13 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import services.execution.event_specs  # noqa: F401  (registers TradeExecuted)
 from eventbus.consumer import ConsumerSpec
 from eventbus.envelope import build_envelope, to_record
-from eventbus.outbox import NOTIFY_CHANNEL, OutboxEvent, encode_headers, shard_of
+from eventbus.outbox import OutboxEvent, encode_headers, outbox_signal, shard_of
 from eventbus.topics import topic_name
 from orion.common.v1.envelope_pb2 import Envelope
 from orion.execution.v1.execution_pb2 import Trade as TradePb
@@ -26,6 +26,8 @@ from services.execution.store import insert_once
 
 PRODUCER = "execution-service"
 GROUP = "execution-service"
+# The lifecycle events execution acts on (the consumer is handed no others).
+WANTED = frozenset({"QuoteAccepted"})
 Clock = Callable[[], datetime]
 _SIDES = {rfq_pb2.SIDE_BUY: Side.BUY, rfq_pb2.SIDE_SELL: Side.SELL}
 
@@ -113,9 +115,18 @@ async def record_trade(
         },
     )
     await append_in(session, [entry])
-    if session.get_bind().dialect.name == "postgresql":
-        conn = await session.connection()
-        await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    wake_relay_after_commit(session)
+
+
+def wake_relay_after_commit(session: AsyncSession) -> None:
+    """Wake this process's outbox relay once the trade's transaction commits. It replaces a
+    NOTIFY inside the transaction: that serialised notifying commits cluster-wide (see
+    eventbus.outbox.PgNotifier) and woke every relay on the database - the RFQ service's
+    too - for a row this process's own relay publishes. Other relays still find it by polling."""
+    sync = session.sync_session
+    if not sync.info.get("wakes_relay"):
+        sync.info["wakes_relay"] = True
+        event.listen(sync, "after_commit", lambda _: outbox_signal.notify(), once=True)
 
 
 def consumer_spec(env: str, clock: Clock, group: str = GROUP) -> ConsumerSpec:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from decimal import Decimal
 
 from google.protobuf.message import Message
 
-from eventbus.bus import ConsumerConfig, EventBus
+from eventbus.bus import ConsumerConfig, EventBus, TopicPartition
 from eventbus.consumer import next_offsets
 from eventbus.envelope import DecodedEvent, decode, publish_event
 from eventbus.errors import NonRetryableError
@@ -19,6 +20,7 @@ from eventbus.topics import topic_name
 from orion.common.v1.envelope_pb2 import Envelope
 from orion.rfq.v1 import events_pb2 as pb
 from orion.rfq.v1 import rfq_pb2
+from services.event_filter import SelectiveConsumer
 from services.lp_bots.bot import LpBot
 from services.lp_bots.domain import QuotePlan, RfqRequest, Side
 
@@ -29,6 +31,12 @@ Clock = Callable[[], datetime]
 Mids = Callable[[str], Decimal | None]
 _SIDES = {rfq_pb2.SIDE_BUY: Side.BUY, rfq_pb2.SIDE_SELL: Side.SELL}
 _REMEMBERED = 50_000
+# The events the bots act on; the other lifecycle events are dropped unread (by header).
+WANTED = frozenset({"RfqSent", "QuoteAcceptanceRequested", "TradeExecuted"})
+# Offsets are committed at most this often, not after every poll (each commit is a broker
+# request, ~3 per RFQ). A restart re-reads at most this much: a re-sent quote keeps its
+# deterministic id (the RFQ service drops the duplicate) and the bots' state is in memory anyway.
+COMMIT_EVERY_S = 0.5
 
 
 def _utc(stamp: object) -> datetime:
@@ -69,8 +77,10 @@ class LpBotService:
         config = ConsumerConfig(
             group_id=self.group, topics=self.topics(), start_from=self._start_from
         )
-        consumer = self._bus.consumer(config)
+        consumer = SelectiveConsumer(self._bus.consumer(config), WANTED)
         await consumer.start()
+        pending: dict[TopicPartition, int] = {}
+        committed_at = time.monotonic()
         try:
             while not stop.is_set():
                 records = await consumer.poll(timeout_ms=poll_timeout_ms)
@@ -79,8 +89,12 @@ class LpBotService:
                         self.handle(decode(record))
                     except NonRetryableError as exc:
                         log.warning("lp-bots skipped undecodable record: %s", exc)
-                if records:
-                    await consumer.commit(next_offsets(records))
+                pending |= next_offsets(records)  # later polls only move offsets forward
+                if pending and time.monotonic() - committed_at >= COMMIT_EVERY_S:
+                    await consumer.commit(pending)
+                    pending, committed_at = {}, time.monotonic()
+            if pending:
+                await consumer.commit(pending)
         finally:
             await consumer.stop()
             await self.drain()

@@ -15,6 +15,7 @@ from core.db import Database
 from eventbus.bus import ConsumedRecord, ConsumerConfig, OutgoingRecord, RecordMetadata, TopicSpec
 from eventbus.consumer import ConsumerRunner
 from eventbus.envelope import build_envelope, to_record
+from eventbus.outbox import outbox_signal
 from orion.rfq.v1 import rfq_pb2
 from orion.rfq.v1.events_pb2 import QuoteAccepted
 from services.audit import store as audit_store
@@ -102,3 +103,16 @@ async def test_another_quote_of_the_same_rfq_is_another_trade(db: Database) -> N
     runner = ConsumerRunner(consumer_spec("test", lambda: T0), NullBus(), env="test", db=db)  # type: ignore[arg-type]
     await runner.process_batch([accepted_record(0, "q-1"), accepted_record(1, "q-2")])
     assert await _count(db, "trades") == 2
+
+
+async def test_a_committed_trade_wakes_the_processs_relay(db: Database) -> None:
+    runner = ConsumerRunner(consumer_spec("test", lambda: T0), NullBus(), env="test", db=db)  # type: ignore[arg-type]
+    waiter = outbox_signal.subscribe()
+    try:
+        await runner.process_batch([accepted_record(0)])
+        assert waiter.is_set()
+        waiter.clear()
+        await runner.process_batch([accepted_record(0)])  # a duplicate writes no outbox row
+        assert not waiter.is_set()
+    finally:
+        outbox_signal.unsubscribe(waiter)
