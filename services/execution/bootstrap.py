@@ -68,8 +68,9 @@ class ExecutionProcess:
         relay = OutboxRelay(self.relay_db, self.bus, poll_interval_s=1.0)
         self._tasks = [
             asyncio.create_task(relay.run(self._stop)),
-            asyncio.create_task(self.runner.run(self._stop, poll_timeout_ms=100)),
-            asyncio.create_task(self.projector.run(self._stop, poll_timeout_ms=100)),
+            # Polls return as soon as records arrive; the timeout only bounds seeing a stop.
+            asyncio.create_task(self.runner.run(self._stop, poll_timeout_ms=500)),
+            asyncio.create_task(self.projector.run(self._stop, poll_timeout_ms=500)),
         ]
 
     async def stop(self) -> None:

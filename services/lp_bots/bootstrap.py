@@ -33,7 +33,7 @@ class LpBotsProcess:
     def __init__(self, settings: Settings, seed: int = 0, start_from: str = "latest") -> None:
         self.settings = settings
         self.bus: EventBus = create_bus(settings, client_id="lp-bots")
-        self.mids = MidBoard(REFERENCE_MIDS, _snapshot_store(settings))
+        self.mids = MidBoard(REFERENCE_MIDS, _snapshot_store(settings), idle_interval_s=1.0)
         bots = [LpBot(config) for config in default_lps(seed)]
         self.service = LpBotService(
             bots,
@@ -51,7 +51,9 @@ class LpBotsProcess:
         await self.bus.start()
         await self.bus.ensure_topics([TOPICS[n].spec(self.settings.env) for n in TOPIC_NAMES])
         self._tasks = [
-            asyncio.create_task(self.service.run(self._stop, poll_timeout_ms=50)),
+            # The poll returns as soon as records arrive; its timeout only bounds how late a
+            # stop is seen, and each idle round was a wake-up (20 a second at 50 ms).
+            asyncio.create_task(self.service.run(self._stop, poll_timeout_ms=500)),
             asyncio.create_task(self.mids.run(self._stop)),
         ]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from eventbus.readmodel import ReadModelStore
@@ -19,7 +20,9 @@ class MidBoard:
     """A synchronous `mid(instrument)` over a cache refreshed in the background.
 
     Pricing sits on the hot path, so it reads memory; the refresher copies the market-data
-    snapshot read model every `interval_s`. Without market data the reference mids apply.
+    snapshot read model every `interval_s`, or every `idle_interval_s` while nobody asked for
+    a mid for that long (an idle simulator need not read Redis four times a second). Without
+    market data the reference mids apply.
     """
 
     def __init__(
@@ -27,14 +30,25 @@ class MidBoard:
         reference: Mapping[str, Decimal],
         store: ReadModelStore | None = None,
         interval_s: float = 0.25,
+        idle_interval_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._reference = dict(reference)
         self._live: dict[str, Decimal] = {}
         self._store = store
         self._interval_s = interval_s
+        self._idle_interval_s = idle_interval_s or interval_s
+        self._clock = clock
+        self._asked_at = clock()
 
     def __call__(self, instrument_id: str) -> Decimal | None:
+        self._asked_at = self._clock()
         return self._live.get(instrument_id) or self._reference.get(instrument_id)
+
+    def next_interval(self) -> float:
+        """The short interval while mids are being asked for, the idle one otherwise."""
+        idle = self._clock() - self._asked_at >= self._idle_interval_s
+        return self._idle_interval_s if idle else self._interval_s
 
     def apply(self, instrument_id: str, mid: Decimal) -> None:
         self._live[instrument_id] = mid
@@ -57,4 +71,4 @@ class MidBoard:
                 # Stale mids beat no quotes; the next round tries again.
                 log.warning("mid refresh failed: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
+                await asyncio.wait_for(stop.wait(), timeout=self.next_interval())

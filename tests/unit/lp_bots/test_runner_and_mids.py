@@ -142,3 +142,14 @@ async def test_mid_board_prefers_live_snapshot_mids_over_reference() -> None:
     assert board("FX.EURUSD") == Decimal("1.08512")
     assert board("FX.GBPUSD") == Decimal("1.2")
     assert board("FX.NOPE") is None
+
+
+def test_mid_board_refreshes_slowly_only_while_no_mid_is_asked_for() -> None:
+    now = [0.0]
+    board = MidBoard({}, None, interval_s=0.25, idle_interval_s=1.0, clock=lambda: now[0])
+    assert board.next_interval() == 0.25  # just built: treated as busy
+    now[0] = 1.5
+    assert board.next_interval() == 1.0
+    board("FX.EURUSD")
+    assert board.next_interval() == 0.25
+    assert MidBoard({}, None, interval_s=0.5).next_interval() == 0.5  # no idle interval given
