@@ -16,7 +16,7 @@ from core.db import Database
 from eventbus.bus import ConsumedRecord
 from eventbus.envelope import DecodedEvent, build_envelope, decode, to_record
 from eventbus.outbox import decode_headers
-from eventbus.readmodel import MemoryReadModelStore, checksum
+from eventbus.readmodel import MemoryReadModelStore, Stored, checksum
 from orion.execution.v1.execution_pb2 import Trade, TradeExecuted
 from services.execution import projections as trade_blotter
 from services.rfq import projections as rfq_blotter
@@ -121,3 +121,50 @@ def test_both_blotters_are_registered_for_replay() -> None:
     models = read_models()
     assert models[rfq_blotter.MODEL].topics == ("rfq.lifecycle.v1",)
     assert models[trade_blotter.MODEL].topics == ("execution.trades.v1",)
+
+
+class CountingStore(MemoryReadModelStore):
+    """The in-memory store, counting reads (each is a Redis round trip on the real store)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get(self, model: str, key: str, generation: str | None = None) -> Stored | None:
+        self.reads += 1
+        return await super().get(model, key, generation)
+
+
+async def test_the_next_event_of_a_row_this_process_wrote_is_folded_without_a_read(
+    db: Database,
+) -> None:
+    rfq_id, _ = await a_traded_rfq(db)
+    events = [e for e in await outbox_events(db) if e.envelope.entity.id == rfq_id]
+    cached, plain = CountingStore(), MemoryReadModelStore()
+    for event in events:
+        await rfq_blotter.project(event.envelope, event.payload, cached)
+    await project_all(events, plain)
+    assert cached.reads == 1  # only the first event of the RFQ reads the store
+    assert checksum(await cached.entries(rfq_blotter.MODEL)) == checksum(
+        await plain.entries(rfq_blotter.MODEL)
+    )
+
+
+async def test_a_row_stored_by_someone_else_is_read_again_and_never_overwritten(
+    db: Database,
+) -> None:
+    rfq_id, _ = await a_traded_rfq(db)
+    first, second, third, *_ = [
+        e for e in await outbox_events(db) if e.envelope.entity.id == rfq_id
+    ]
+    store = CountingStore()
+    key = rfq_blotter.blotter_key("t1", rfq_id)
+    await rfq_blotter.project(first.envelope, first.payload, store)
+    # Another projector (another process, a rebuild) stored sequence 2 and 3 meanwhile.
+    await store.apply(rfq_blotter.MODEL, key, third.envelope.entity.sequence, b'{"x": 1}')
+    await rfq_blotter.project(second.envelope, second.payload, store)  # refused: older
+    await rfq_blotter.project(third.envelope, third.payload, store)  # read again: a repeat
+    stored = await store.get(rfq_blotter.MODEL, key)
+    assert stored is not None
+    assert stored.value == b'{"x": 1}'
+    assert store.reads == 3  # the first event, the one after the refusal, and this check
