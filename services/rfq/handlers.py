@@ -297,8 +297,13 @@ async def cancel_rfq(deps: RfqDeps, caller: Caller, cmd: CancelRfq) -> Rfq:
 
 
 async def get_rfq(deps: RfqDeps, tenant_id: str, rfq_id: str) -> Rfq:
-    async with deps.db.tenant_session(tenant_id) as session:
-        loaded = await RfqRepository(session).get(tenant_id, rfq_id)
+    if deps.db.is_postgres:
+        from services.rfq import pg_store
+
+        loaded = await pg_store.read(deps.db, tenant_id, rfq_id)
+    else:
+        async with deps.db.tenant_session(tenant_id) as session:
+            loaded = await RfqRepository(session).get(tenant_id, rfq_id)
     if loaded is None:
         raise RfqNotFound(f"RFQ {rfq_id} not found")
     return loaded.rfq

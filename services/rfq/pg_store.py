@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.util import greenlet_spawn
 
 from core.db import TENANT_SETTING, Database
-from eventbus.outbox import NOTIFY_CHANNEL
+from eventbus.outbox import NOTIFY_CHANNEL, driver_connection
 from services.audit import store as audit_store
 from services.audit.chain import seal
 from services.rfq.domain import Rfq
@@ -103,6 +103,7 @@ _UPDATE_RFQS = _statement(
     "AND t.version = u.old_version RETURNING 1)",
     _RFQ_UPDATE,
 )
+_READ = f"SELECT {_RFQ_COLUMNS} FROM rfq_read($1, $2)"
 _SELECT_ONE = f"SELECT {_RFQ_COLUMNS} FROM rfqs WHERE tenant_id = $1 AND rfq_id = $2"
 _SELECT_MANY = f"SELECT {_RFQ_COLUMNS} FROM rfqs WHERE tenant_id = $1 AND rfq_id = ANY($2::text[])"
 # A command's read: its idempotency key's earlier result and the RFQ row, in one round trip.
@@ -157,6 +158,13 @@ async def tenant_transaction(db: Database, tenant_id: str) -> AsyncIterator[Any]
 def loaded_of(record: Any) -> Loaded:
     row = SimpleNamespace(**{name: record[name] for name in _RFQ_COLUMNS.split(", ")})
     return Loaded(from_row(row), int(record["version"]), int(record["sequence"]))
+
+
+async def read(db: Database, tenant_id: str, rfq_id: str) -> Loaded | None:
+    """One RFQ outside any transaction: a single autocommit call of rfq_read() (store.py)."""
+    async with driver_connection(db) as conn:
+        record = await conn.fetchrow(_READ, tenant_id, rfq_id)
+    return None if record is None else loaded_of(record)
 
 
 async def load(conn: Any, tenant_id: str, rfq_id: str) -> Loaded | None:
