@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from core.service_main import run
+import uvloop
+
+from core.service_main import serve
 from services.rfq.bootstrap import RfqProcess
 
 
@@ -11,7 +13,10 @@ def _banner(process: RfqProcess, port: object) -> str:
 
 
 def main() -> None:
-    run(RfqProcess, _banner)
+    # On uvloop (as the BFF is): grpc.aio runs on it, and a gRPC call cost ~13 % less CPU than on
+    # the default loop here (client and server in one process, 2,000 health checks, 2 runs each);
+    # the service's asyncpg, Redis and Kafka sockets gain too (eventbus report: 10-20 %).
+    uvloop.run(serve(RfqProcess, _banner))
 
 
 if __name__ == "__main__":
