@@ -33,7 +33,9 @@ class LpBotsProcess:
     def __init__(self, settings: Settings, seed: int = 0, start_from: str = "latest") -> None:
         self.settings = settings
         self.bus: EventBus = create_bus(settings, client_id="lp-bots")
-        self.mids = MidBoard(REFERENCE_MIDS, _snapshot_store(settings), idle_interval_s=1.0)
+        self.mids = MidBoard(
+            REFERENCE_MIDS, _snapshot_store(settings), idle_interval_s=1.0, full_every_s=5.0
+        )
         bots = [LpBot(config) for config in default_lps(seed)]
         self.service = LpBotService(
             bots,

@@ -153,3 +153,27 @@ def test_mid_board_refreshes_slowly_only_while_no_mid_is_asked_for() -> None:
     board("FX.EURUSD")
     assert board.next_interval() == 0.25
     assert MidBoard({}, None, interval_s=0.5).next_interval() == 0.5  # no idle interval given
+
+
+async def test_mid_board_rounds_copy_asked_instruments_between_full_copies() -> None:
+    store = MemoryReadModelStore()
+    now = [0.0]
+    board = MidBoard({}, store, full_every_s=5.0, clock=lambda: now[0])
+
+    async def tick(instrument_id: str, mid: str, seq: int) -> None:
+        value = MarketTickReceived(instrument_id=instrument_id, mid=mid).SerializeToString()
+        await store.apply(SNAPSHOT_MODEL, instrument_id, seq, value)
+
+    await tick("FX.EURUSD", "1.1", 1)
+    await tick("FX.GBPUSD", "1.2", 1)
+    await board.refresh_round()  # the first round is a full copy
+    assert (board("FX.EURUSD"), board("FX.GBPUSD")) == (Decimal("1.1"), Decimal("1.2"))
+    board._asked.discard("FX.GBPUSD")  # as if only EURUSD had been asked for
+    await tick("FX.EURUSD", "1.11", 2)
+    await tick("FX.GBPUSD", "1.22", 2)
+    now[0] = 1.0
+    await board.refresh_round()  # between full copies: only the asked instrument
+    assert board._live == {"FX.EURUSD": Decimal("1.11"), "FX.GBPUSD": Decimal("1.2")}
+    now[0] = 5.0
+    await board.refresh_round()  # full copy due again
+    assert board._live["FX.GBPUSD"] == Decimal("1.22")
