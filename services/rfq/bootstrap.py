@@ -94,6 +94,7 @@ class RfqProcess:
         self.deps = build_deps(settings, self.db, self.mids)
         self.timers = ExpiryTimers(self.deps)
         self.deps.on_open = self.timers.arm
+        self.deps.on_close = self.timers.disarm
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._server: aio.Server | None = None

@@ -17,7 +17,7 @@ from eventbus.outbox import outbox_signal
 from services.audit.chain import AuditEntry
 from services.audit.store import append
 from services.rfq.commands import AcceptQuote, Caller, CancelRfq, CreateRfq
-from services.rfq.domain import Rfq, RfqSpec
+from services.rfq.domain import TERMINAL_STATES, Rfq, RfqSpec
 from services.rfq.errors import NotRequester, RfqError
 from services.rfq.risk import PreTradeResult, RateLimiter, pre_trade_check
 from services.rfq.routing import Router
@@ -49,6 +49,8 @@ class RfqDeps:
     lp_entitlements: Callable[[str], Iterable[str] | None] = lambda _tenant: None
     # Called after an RFQ opened (tenant, rfq id, expiry): arms its expiry timer.
     on_open: Callable[[str, str, datetime], None] = field(default=lambda *_: None)
+    # Called after a commit closed an RFQ for good (tenant, rfq id): its timer has nothing to do.
+    on_close: Callable[[str, str], None] = field(default=lambda *_: None)
 
 
 async def _save_changes(
@@ -263,13 +265,17 @@ async def _mutate(
         if deps.db.is_postgres:
             from services.rfq import pg_handlers
 
-            return await pg_handlers.retrying(
+            rfq = await pg_handlers.retrying(
                 lambda: pg_handlers.mutate(deps, caller, command, key, rfq_id, decide)
             )
-        return await _in_transaction(deps, caller.tenant_id, work)
+        else:
+            rfq = await _in_transaction(deps, caller.tenant_id, work)
     except RfqError as error:
         await _audit_refusal(deps, caller, command, rfq_id, error)
         raise
+    if rfq.state in TERMINAL_STATES:
+        deps.on_close(rfq.tenant_id, rfq.rfq_id)
+    return rfq
 
 
 async def accept_quote(deps: RfqDeps, caller: Caller, cmd: AcceptQuote) -> Rfq:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import event as orm_events
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eventbus.envelope import DecodedEvent
@@ -15,6 +16,7 @@ from services.audit.store import lock_head_native
 from services.rfq import metrics
 from services.rfq import pg_store as pg
 from services.rfq.consumers import _caller, decision_of
+from services.rfq.domain import TERMINAL_STATES, Rfq
 from services.rfq.handlers import RfqDeps
 from services.rfq.staging import Staged, prepare
 from services.rfq.store import Loaded
@@ -59,3 +61,16 @@ async def apply_batch(deps: RfqDeps, events: Sequence[DecodedEvent], session: As
     ]
     if changed:
         await pg.write(conn, tenant, staged, updated=changed, head=head)
+        _close_timers_after_commit(deps, session, [lo.rfq for lo, _ in changed])
+
+
+def _close_timers_after_commit(deps: RfqDeps, session: AsyncSession, rfqs: list[Rfq]) -> None:
+    """Traded or refused RFQs need no expiry check any more, once (and if) the batch commits."""
+    closed = [(r.tenant_id, r.rfq_id) for r in rfqs if r.state in TERMINAL_STATES]
+    if closed:
+
+        def after_commit(_session: object) -> None:
+            for tenant_id, rfq_id in closed:
+                deps.on_close(tenant_id, rfq_id)
+
+        orm_events.listen(session.sync_session, "after_commit", after_commit, once=True)

@@ -31,6 +31,13 @@ class ExpiryTimers:
         loop = asyncio.get_running_loop()
         self._handles[key] = loop.call_later(delay, self._fire, key)
 
+    def disarm(self, tenant_id: str, rfq_id: str) -> None:
+        """The RFQ closed (traded, cancelled, refused): no expiry transaction will be needed. A
+        restart re-arms only open RFQs, so this never loses an expiry."""
+        handle = self._handles.pop((tenant_id, rfq_id), None)
+        if handle is not None:
+            handle.cancel()
+
     def _fire(self, key: tuple[str, str]) -> None:
         self._handles.pop(key, None)
         task = asyncio.create_task(self._expire(key))

@@ -13,18 +13,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+import services.execution.event_specs  # noqa: F401  (registers TradeExecuted)
 from core.db import Database
 from eventbus.bus import ConsumedRecord
 from eventbus.envelope import DecodedEvent, build_envelope, decode, parse_envelope, to_record
 from eventbus.outbox import decode_headers
+from orion.execution.v1.execution_pb2 import Trade, TradeExecuted
 from orion.rfq.v1 import events_pb2 as pb
 from services.audit import store as audit_store
 from services.audit.chain import verify
-from services.rfq.commands import AcceptQuote, Caller, CreateRfq
+from services.rfq.commands import AcceptQuote, Caller, CancelRfq, CreateRfq
 from services.rfq.consumers import consumer_spec
 from services.rfq.errors import VersionConflict
 from services.rfq.events import RfqState, Side
-from services.rfq.handlers import RfqDeps, accept_quote, create_rfq, get_rfq
+from services.rfq.handlers import RfqDeps, accept_quote, cancel_rfq, create_rfq, get_rfq
+from services.rfq.timers import ExpiryTimers
 from tests.unit.rfq.service_fixtures import Clock, make_deps, submitted
 
 pytestmark = pytest.mark.integration
@@ -130,3 +133,34 @@ async def test_batches_and_commands_on_the_same_rfqs_at_once_do_not_deadlock(
     for r in ids:
         sequences = [seq for _, seq in await _outbox(db, "t1", r)]
         assert sequences == list(range(1, len(sequences) + 1))
+
+
+def _decoded_trade(rfq_id: str, quote_id: str, offset: int) -> DecodedEvent:
+    trade = TradeExecuted(
+        trade=Trade(trade_id=f"tr-{rfq_id}", tenant_id="t1", rfq_id=rfq_id, quote_id=quote_id)
+    )
+    envelope = build_envelope(trade, sequence=1, tenant_id="t1", correlation_id="c-t")
+    record = to_record(envelope, env="test")
+    return decode(ConsumedRecord(record.topic, 0, offset, record.key, record.value, record.headers))
+
+
+async def test_rfqs_closed_by_a_command_or_a_committed_batch_need_no_expiry_timer(
+    db: Database,
+) -> None:
+    clock = Clock()
+    deps = make_deps(db, clock)
+    timers = ExpiryTimers(deps)
+    deps.on_open, deps.on_close = timers.arm, timers.disarm
+    traded, cancelled, still_open = [await _new(deps) for _ in range(3)]
+    assert timers.armed == 3
+    await _apply(deps, [_decoded(submitted(traded, "lp-a", "1.1001", clock), 0)])
+    version = (await get_rfq(deps, "t1", traded)).version
+    alice = Caller("t1", "alice", "corr-3")
+    await accept_quote(deps, alice, AcceptQuote("", traded, f"{traded}/lp-a", version))
+    await cancel_rfq(deps, alice, CancelRfq("", cancelled))
+    assert timers.armed == 2
+    await _apply(deps, [_decoded_trade(traded, f"{traded}/lp-a", 1)])
+    assert (await get_rfq(deps, "t1", traded)).state is RfqState.TRADED
+    assert timers.armed == 1  # only `still_open` keeps its timer
+    await timers.close()
+    assert (await get_rfq(deps, "t1", still_open)).state is RfqState.SENT

@@ -215,3 +215,13 @@ async def test_expiry_closes_open_rfq_and_timers_rearm_from_the_database(
     assert await expire_rfq(deps, "t1", rfq.rfq_id) is False
     assert (await get_rfq(deps, "t1", rfq.rfq_id)).state is RfqState.EXPIRED
     assert (await get_rfq(deps, "t1", other.rfq_id)).state is RfqState.SENT
+
+
+async def test_a_cancelled_rfq_needs_no_expiry_timer(deps: RfqDeps, clock: Clock) -> None:
+    timers = ExpiryTimers(deps)
+    deps.on_open, deps.on_close = timers.arm, timers.disarm
+    rfq = await create_rfq(deps, ALICE, create())
+    assert timers.armed == 1
+    await cancel_rfq(deps, ALICE, CancelRfq("c", rfq.rfq_id))
+    assert timers.armed == 0
+    await timers.close()
