@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -34,6 +35,12 @@ from bff.auth.revocation import RevocationList, TokenFacts
 KEY_TYPE_BY_ALG_PREFIX = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 DEFAULT_ALGORITHMS = ("RS256", "PS256", "ES256")
 MAX_TOKEN_BYTES = 16 * 1024
+# Verified tokens remembered (LRU) so a client's every request does not re-verify the same
+# signature: expiry, not-before, issuer, audience and revocation are still checked each time.
+# An entry lives at most VERIFIED_TTL_S, so a key withdrawn from the issuer's JWKS stops
+# being trusted for tokens already seen within that time too.
+VERIFIED_CACHE_SIZE = 4096
+VERIFIED_TTL_S = 60.0
 
 
 class TokenValidator:
@@ -50,6 +57,8 @@ class TokenValidator:
         algorithms: Collection[str] = DEFAULT_ALGORITHMS,
         leeway_s: int = 30,
         clock: Callable[[], float] = time.time,
+        verified_cache_size: int = VERIFIED_CACHE_SIZE,
+        verified_ttl_s: float = VERIFIED_TTL_S,
     ) -> None:
         unsafe = [a for a in algorithms if a[:2] not in KEY_TYPE_BY_ALG_PREFIX]
         if unsafe:
@@ -62,8 +71,33 @@ class TokenValidator:
         self._algorithms = frozenset(algorithms)
         self._leeway_s = leeway_s
         self._clock = clock
+        # token -> (verified at, principal, claims); the token string itself is the key, so a
+        # token differing in any byte is verified from scratch.
+        self._verified: OrderedDict[str, tuple[float, Principal, Mapping[str, Any]]] = OrderedDict()
+        self._verified_size, self._verified_ttl_s = verified_cache_size, verified_ttl_s
 
     async def validate(self, token: str) -> Principal:
+        seen = self._verified.get(token)
+        if seen is not None and self._clock() - seen[0] < self._verified_ttl_s:
+            _, principal, claims = seen
+            self._verified.move_to_end(token)
+            self._check_claims(claims)  # it may have expired since
+            await self._check_revocation(principal, claims)
+            return principal
+        principal, claims = await self._verify(token)
+        self._remember(token, principal, claims)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, claims: Mapping[str, Any]) -> None:
+        if self._verified_size <= 0:
+            return
+        self._verified[token] = (self._clock(), principal, claims)
+        self._verified.move_to_end(token)
+        while len(self._verified) > self._verified_size:
+            self._verified.popitem(last=False)
+
+    async def _verify(self, token: str) -> tuple[Principal, Mapping[str, Any]]:
+        """Header, key, signature, claims and revocation: the whole check."""
         header = _header(token)
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self._algorithms:
@@ -75,7 +109,7 @@ class TokenValidator:
         self._check_claims(claims)
         principal = self._mapping.principal(claims, self.issuer)
         await self._check_revocation(principal, claims)
-        return principal
+        return principal, claims
 
     async def _key_for(self, header: Mapping[str, Any], alg: str) -> SigningKey:
         kid = header.get("kid")

@@ -224,3 +224,62 @@ def test_every_authentication_error_answers_401() -> None:
     ]  # fmt: skip
     assert {cls.http_status for cls in leaves} == {401}
     assert len({cls.code for cls in leaves}) == len(leaves)
+
+
+class CountingKeys:
+    """A key source that counts lookups (one per signature verification) and can drop keys."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring, self.kids, self.lookups = ring, ["rsa-1"], 0
+
+    async def get(self, kid: str) -> Any:
+        self.lookups += 1
+        return await StaticKeySource(self.ring.jwks(*self.kids)).get(kid)
+
+
+def _clocked(keys: CountingKeys, revocations: InMemoryRevocationList, now: list[float]) -> Any:
+    return TokenValidator(
+        issuer=ISSUER, audience=AUDIENCE, keys=keys, revocations=revocations,
+        leeway_s=0, clock=lambda: now[0], verified_ttl_s=60.0,
+    )  # fmt: skip
+
+
+async def test_a_repeated_token_is_verified_once_but_checked_every_time(
+    ring: KeyRing, revocations: InMemoryRevocationList
+) -> None:
+    now = [float(int(time.time()))]
+    keys = CountingKeys(ring)
+    validator = _clocked(keys, revocations, now)
+    token = ring.mint(default_claims(now=int(now[0])))
+    for _ in range(3):
+        assert (await validator.validate(token)).sub == "user-1"
+    assert keys.lookups == 1
+    await revocations.revoke_token("jti-1", int(now[0]) + 300)
+    with pytest.raises(e.TokenRevoked):  # revocation still applies to a remembered token
+        await validator.validate(token)
+
+
+async def test_a_remembered_token_still_expires(
+    ring: KeyRing, revocations: InMemoryRevocationList
+) -> None:
+    now = [float(int(time.time()))]
+    validator = _clocked(CountingKeys(ring), revocations, now)
+    token = ring.mint(default_claims(now=int(now[0])))  # exp = now + 300
+    await validator.validate(token)
+    now[0] += 301
+    with pytest.raises(e.TokenExpired):
+        await validator.validate(token)
+
+
+async def test_a_withdrawn_key_stops_remembered_tokens_after_the_ttl(
+    ring: KeyRing, revocations: InMemoryRevocationList
+) -> None:
+    now = [float(int(time.time()))]
+    keys = CountingKeys(ring)
+    validator = _clocked(keys, revocations, now)
+    token = ring.mint(default_claims(now=int(now[0])))
+    await validator.validate(token)
+    keys.kids = ["rsa-2"]  # the issuer withdrew rsa-1
+    now[0] += 61
+    with pytest.raises(e.UnknownSigningKey):
+        await validator.validate(token)
