@@ -237,20 +237,23 @@ class CountingKeys:
         return await StaticKeySource(self.ring.jwks(*self.kids)).get(kid)
 
 
-def _clocked(keys: CountingKeys, revocations: InMemoryRevocationList, now: list[float]) -> Any:
-    return TokenValidator(
+def _remembering(
+    ring: KeyRing, revocations: InMemoryRevocationList
+) -> tuple[list[float], CountingKeys, TokenValidator, str]:
+    """A validator on a settable clock (TTL 60 s) and a token minted now."""
+    now = [float(int(time.time()))]
+    keys = CountingKeys(ring)
+    validator = TokenValidator(
         issuer=ISSUER, audience=AUDIENCE, keys=keys, revocations=revocations,
         leeway_s=0, clock=lambda: now[0], verified_ttl_s=60.0,
     )  # fmt: skip
+    return now, keys, validator, ring.mint(default_claims(now=int(now[0])))
 
 
 async def test_a_repeated_token_is_verified_once_but_checked_every_time(
     ring: KeyRing, revocations: InMemoryRevocationList
 ) -> None:
-    now = [float(int(time.time()))]
-    keys = CountingKeys(ring)
-    validator = _clocked(keys, revocations, now)
-    token = ring.mint(default_claims(now=int(now[0])))
+    now, keys, validator, token = _remembering(ring, revocations)
     for _ in range(3):
         assert (await validator.validate(token)).sub == "user-1"
     assert keys.lookups == 1
@@ -262,9 +265,7 @@ async def test_a_repeated_token_is_verified_once_but_checked_every_time(
 async def test_a_remembered_token_still_expires(
     ring: KeyRing, revocations: InMemoryRevocationList
 ) -> None:
-    now = [float(int(time.time()))]
-    validator = _clocked(CountingKeys(ring), revocations, now)
-    token = ring.mint(default_claims(now=int(now[0])))  # exp = now + 300
+    now, _, validator, token = _remembering(ring, revocations)  # exp = now + 300
     await validator.validate(token)
     now[0] += 301
     with pytest.raises(e.TokenExpired):
@@ -274,10 +275,7 @@ async def test_a_remembered_token_still_expires(
 async def test_a_withdrawn_key_stops_remembered_tokens_after_the_ttl(
     ring: KeyRing, revocations: InMemoryRevocationList
 ) -> None:
-    now = [float(int(time.time()))]
-    keys = CountingKeys(ring)
-    validator = _clocked(keys, revocations, now)
-    token = ring.mint(default_claims(now=int(now[0])))
+    now, keys, validator, token = _remembering(ring, revocations)
     await validator.validate(token)
     keys.kids = ["rsa-2"]  # the issuer withdrew rsa-1
     now[0] += 61
