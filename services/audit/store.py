@@ -80,30 +80,7 @@ async def _sqlite_ddl(conn: AsyncConnection) -> None:
         )
 
 
-# Lock a tenant's chain and read its head in ONE round trip (hot write paths, e.g. the RFQ
-# service's asyncpg path). plpgsql takes a fresh snapshot per statement in READ COMMITTED, so the
-# head is read after the lock is held and sees every append committed before it.
-_PG_CHAIN_HEAD = """
-CREATE OR REPLACE FUNCTION audit_chain_head(p_tenant text)
-RETURNS TABLE (head_seq bigint, head_hash text) LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('audit:' || p_tenant));
-  RETURN QUERY SELECT a.seq, a.hash::text FROM audit_log a
-    WHERE a.tenant_id = p_tenant ORDER BY a.seq DESC LIMIT 1;
-END;
-$$
-"""
-
-
-async def _postgres_head_fn(conn: AsyncConnection) -> None:
-    # Processes migrate at the same time: CREATE OR REPLACE of one function concurrently fails
-    # ("tuple concurrently updated"), so take the lock the tenancy DDL already serialises on.
-    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('orion:tenancy-ddl'))"))
-    await conn.execute(text(_PG_CHAIN_HEAD))
-
-
 register_ddl("postgresql", _postgres_ddl)
-register_ddl("postgresql", _postgres_head_fn)
 register_ddl("sqlite", _sqlite_ddl)
 
 
@@ -140,6 +117,7 @@ async def _head(session: AsyncSession, tenant_id: str) -> tuple[int, str]:
 
 
 async def _lock_chain(session: AsyncSession, tenant_id: str) -> None:
+    # The RFQ service's rfq_lock_and_load() (services/rfq/pg_functions.py) takes the same key.
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
         lock = text("SELECT pg_advisory_xact_lock(hashtext(:k))").bindparams(k=f"audit:{tenant_id}")
@@ -156,13 +134,6 @@ NATIVE_COLUMNS = (
     ("occurred_at", "timestamptz"), ("correlation_id", "text"), ("component", "text"),
     ("details_json", "text"), ("prev_hash", "text"), ("hash", "text"),
 )  # fmt: skip
-
-
-async def lock_head_native(conn: Any, tenant_id: str) -> tuple[int, str]:
-    """Lock `tenant_id`'s chain until the transaction ends and return its head, on an asyncpg
-    connection inside a transaction bound to that tenant (one round trip)."""
-    row = await conn.fetchrow("SELECT head_seq, head_hash FROM audit_chain_head($1)", tenant_id)
-    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
 def native_columns(records: Sequence[SealedRecord]) -> list[list[Any]]:

@@ -12,7 +12,6 @@ from sqlalchemy import event as orm_events
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eventbus.envelope import DecodedEvent
-from services.audit.store import lock_head_native
 from services.rfq import metrics
 from services.rfq import pg_store as pg
 from services.rfq.consumers import _caller, decision_of
@@ -38,8 +37,8 @@ async def apply_batch(deps: RfqDeps, events: Sequence[DecodedEvent], session: As
         return
     tenant = events[0].tenant_id
     conn: Any = (await (await session.connection()).get_raw_connection()).driver_connection
-    head = await lock_head_native(conn, tenant)
-    loaded = await pg.load_many(conn, tenant, [rfq_id for _, (rfq_id, _, _) in decisions])
+    locked = await pg.lock_and_load(conn, tenant, [rfq_id for _, (rfq_id, _, _) in decisions])
+    loaded = locked.rfqs
     staged, last_seq = Staged(), {rfq_id: lo.sequence for rfq_id, lo in loaded.items()}
     for event, (rfq_id, actor, decide) in decisions:
         lo = loaded.get(rfq_id)
@@ -60,7 +59,7 @@ async def apply_batch(deps: RfqDeps, events: Sequence[DecodedEvent], session: As
         if last_seq[rfq_id] != lo.sequence
     ]
     if changed:
-        await pg.write(conn, tenant, staged, updated=changed, head=head)
+        await pg.write(conn, tenant, staged, updated=changed, head=locked.head)
         _close_timers_after_commit(deps, session, [lo.rfq for lo, _ in changed])
 
 

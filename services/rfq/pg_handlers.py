@@ -46,8 +46,9 @@ def _committed(rfq: Rfq, events: list[object]) -> None:
 async def create(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
     tenant, key = caller.tenant_id, cmd.idempotency_key
     async with pg.tenant_transaction(deps.db, tenant) as conn:
-        if (earlier_id := await pg.replayed(conn, tenant, "create", key)) is not None:
-            earlier = await pg.load(conn, tenant, earlier_id)
+        locked = await pg.lock_and_load(conn, tenant, [], "create", key)
+        if locked.replay_of is not None:
+            earlier = await pg.load(conn, tenant, locked.replay_of)
             if earlier is not None:
                 return earlier.rfq
         rfq, result = _new_rfq(deps, caller, cmd)
@@ -58,7 +59,7 @@ async def create(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
             clock=deps.clock, audit=_decisions_audit(caller, rfq, result),
         )  # fmt: skip
         remember = ("create", key, rfq.rfq_id, rfq.created_at) if key else None
-        await pg.write(conn, tenant, staged, new=[(rfq, seq)], remember=remember)
+        await pg.write(conn, tenant, staged, new=[(rfq, seq)], remember=remember, head=locked.head)
     _committed(rfq, list(events))
     return rfq
 
@@ -71,20 +72,21 @@ async def mutate(
     rfq_id: str,
     decide: Callable[[Rfq, datetime], object],
 ) -> Rfq:
-    """Accept and cancel: replay by key, load, decide, save under the version guard."""
+    """Accept and cancel: lock the chain, then replay by key or load, decide and save (the
+    version guard still checks, though nobody can move the RFQ while the lock is held)."""
     tenant = caller.tenant_id
     async with pg.tenant_transaction(deps.db, tenant) as conn:
-        replay_of, found = await pg.load_for_command(conn, tenant, rfq_id, command, key)
-        if replay_of is not None:
+        locked = await pg.lock_and_load(conn, tenant, [rfq_id], command, key)
+        found = locked.rfqs.get(rfq_id)
+        if (replay_of := locked.replay_of) is not None:
             earlier = found if replay_of == rfq_id else await pg.load(conn, tenant, replay_of)
             if earlier is not None:
                 return earlier.rfq
         loaded = owned(found, caller, rfq_id)
         now = deps.clock()
         decide(loaded.rfq, now)
-        events = await _save(
-            conn, deps, loaded, caller, (command, key, rfq_id, now) if key else None
-        )
+        remember = (command, key, rfq_id, now) if key else None
+        events = await _save(conn, deps, loaded, caller, remember, locked.head)
     _committed(loaded.rfq, events)
     return loaded.rfq
 
@@ -95,6 +97,7 @@ async def _save(
     loaded: Loaded,
     caller: Caller,
     remember: tuple[str, str, str, datetime] | None,
+    head: tuple[int, str],
 ) -> list[object]:
     events = loaded.rfq.pull_events()
     staged = Staged()
@@ -102,17 +105,20 @@ async def _save(
         staged, loaded.rfq, events, first_sequence=loaded.sequence + 1, caller=caller,
         env=deps.env, clock=deps.clock,
     )  # fmt: skip
-    await pg.write(conn, caller.tenant_id, staged, updated=[(loaded, seq)], remember=remember)
+    await pg.write(
+        conn, caller.tenant_id, staged, updated=[(loaded, seq)], remember=remember, head=head
+    )
     return list(events)
 
 
 async def expire(deps: RfqDeps, tenant_id: str, rfq_id: str) -> bool:
     """Close an RFQ whose expiry passed; False (and no write) if nothing was due or open."""
     async with pg.tenant_transaction(deps.db, tenant_id) as conn:
-        loaded = await pg.load(conn, tenant_id, rfq_id)
+        locked = await pg.lock_and_load(conn, tenant_id, [rfq_id])
+        loaded = locked.rfqs.get(rfq_id)
         if loaded is None or not loaded.rfq.expire(deps.clock()):
             return False
         caller = Caller(tenant_id, "system:expiry", loaded.rfq.correlation_id)
-        events = await _save(conn, deps, loaded, caller, None)
+        events = await _save(conn, deps, loaded, caller, None, locked.head)
     _committed(loaded.rfq, events)
     return True

@@ -1,9 +1,10 @@
 """The RFQ service's Postgres write path on the raw asyncpg connection: few round trips a write.
 
 A loopback round trip costs ~100 us of CPU on the benchmark box and SQLAlchemy's per-statement
-machinery ~0.3 ms more, so a command is BEGIN + set_config (one simple query), one read, the
-audit chain's lock and head (one function call), one statement that writes the RFQ rows, outbox
-rows, audit rows and idempotency key and notifies the relays, and COMMIT (ADR 0017).
+machinery ~0.3 ms more, so a command is four: BEGIN + set_config (one simple query); the audit
+chain's lock, then a fresh read of its head, the idempotency key and the RFQ (one function call,
+pg_functions.py); one statement writing the RFQ rows, outbox rows, sealed audit rows and the
+idempotency key and notifying the relays; COMMIT (ADR 0018).
 """
 
 # S608: the statements below are assembled once, at import, from this module's constant column
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +26,7 @@ from sqlalchemy.util import greenlet_spawn
 from core.db import TENANT_SETTING, Database
 from eventbus.outbox import NOTIFY_CHANNEL, driver_connection
 from services.audit import store as audit_store
-from services.audit.chain import seal
+from services.audit.chain import GENESIS_HASH, seal
 from services.rfq.domain import Rfq
 from services.rfq.staging import Staged
 from services.rfq.store import ConcurrentModification, Loaded, from_row, to_doc
@@ -104,18 +106,10 @@ _UPDATE_RFQS = _statement(
     _RFQ_UPDATE,
 )
 _READ = f"SELECT {_RFQ_COLUMNS} FROM rfq_read($1, $2)"
+_LOCK_AND_LOAD = (
+    f"SELECT head_seq, head_hash, replay_of, {_RFQ_COLUMNS} FROM rfq_lock_and_load($1, $2, $3, $4)"
+)
 _SELECT_ONE = f"SELECT {_RFQ_COLUMNS} FROM rfqs WHERE tenant_id = $1 AND rfq_id = $2"
-_SELECT_MANY = f"SELECT {_RFQ_COLUMNS} FROM rfqs WHERE tenant_id = $1 AND rfq_id = ANY($2::text[])"
-# A command's read: its idempotency key's earlier result and the RFQ row, in one round trip.
-_FOR_COMMAND = (
-    "SELECT (SELECT i.rfq_id FROM rfq_idempotency i WHERE i.tenant_id = $1 AND i.command = $3 "
-    f"AND i.idempotency_key = $4) AS replay_of, {_RFQ_COLUMNS} FROM (SELECT 1) AS one "
-    "LEFT JOIN rfqs ON rfqs.tenant_id = $1 AND rfqs.rfq_id = $2"
-)
-_REPLAYED = (
-    "SELECT rfq_id FROM rfq_idempotency WHERE tenant_id = $1 AND command = $2 "
-    "AND idempotency_key = $3"
-)
 
 
 def _columns(rows: Sequence[Sequence[object]], width: int) -> list[list[object]]:
@@ -160,6 +154,33 @@ def loaded_of(record: Any) -> Loaded:
     return Loaded(from_row(row), int(record["version"]), int(record["sequence"]))
 
 
+@dataclass(frozen=True)
+class Locked:
+    """What a writer sees once it holds its tenant's audit chain lock: the chain head, the RFQ
+    an idempotency key already produced (if any) and the RFQs it asked for, by id."""
+
+    head: tuple[int, str]
+    replay_of: str | None
+    rfqs: dict[str, Loaded]
+
+
+async def lock_and_load(
+    conn: Any, tenant_id: str, rfq_ids: Sequence[str], command: str = "", key: str = ""
+) -> Locked:
+    """Take the tenant's chain lock, then read (one round trip, rfq_lock_and_load()). Once it
+    is held no other writer can move these RFQs until this transaction ends."""
+    records = await conn.fetch(_LOCK_AND_LOAD, tenant_id, sorted(set(rfq_ids)), command, key)
+    first = records[0]
+    head = (
+        (0, GENESIS_HASH)
+        if first["head_seq"] is None
+        else (int(first["head_seq"]), str(first["head_hash"]))
+    )
+    replay_of = str(first["replay_of"]) if key and first["replay_of"] is not None else None
+    rfqs = {str(r["rfq_id"]): loaded_of(r) for r in records if r["rfq_id"] is not None}
+    return Locked(head, replay_of, rfqs)
+
+
 async def read(db: Database, tenant_id: str, rfq_id: str) -> Loaded | None:
     """One RFQ outside any transaction: a single autocommit call of rfq_read() (store.py)."""
     async with driver_connection(db) as conn:
@@ -170,30 +191,6 @@ async def read(db: Database, tenant_id: str, rfq_id: str) -> Loaded | None:
 async def load(conn: Any, tenant_id: str, rfq_id: str) -> Loaded | None:
     record = await conn.fetchrow(_SELECT_ONE, tenant_id, rfq_id)
     return None if record is None else loaded_of(record)
-
-
-async def load_many(conn: Any, tenant_id: str, rfq_ids: Sequence[str]) -> dict[str, Loaded]:
-    """RFQs by id (unknown ids are absent). Callers hold the tenant's audit chain lock, which
-    every RFQ writer takes before writing, so what they read stays current until they commit."""
-    records = await conn.fetch(_SELECT_MANY, tenant_id, sorted(set(rfq_ids)))
-    return {str(r["rfq_id"]): loaded_of(r) for r in records}
-
-
-async def load_for_command(
-    conn: Any, tenant_id: str, rfq_id: str, command: str, key: str
-) -> tuple[str | None, Loaded | None]:
-    """(the RFQ id an earlier command with this key produced, the RFQ `rfq_id` as it is)."""
-    record = await conn.fetchrow(_FOR_COMMAND, tenant_id, rfq_id, command, key)
-    replay_of = None if not key or record["replay_of"] is None else str(record["replay_of"])
-    return replay_of, None if record["rfq_id"] is None else loaded_of(record)
-
-
-async def replayed(conn: Any, tenant_id: str, command: str, key: str) -> str | None:
-    """The RFQ a command with this idempotency key already produced, if any."""
-    if not key:
-        return None
-    found = await conn.fetchval(_REPLAYED, tenant_id, command, key)
-    return None if found is None else str(found)
 
 
 def _new_row(rfq: Rfq, sequence: int) -> tuple[object, ...]:
@@ -219,13 +216,13 @@ async def write(
     new: Sequence[tuple[Rfq, int]] = (),
     updated: Sequence[tuple[Loaded, int]] = (),
     remember: tuple[str, str, str, datetime] | None = None,
-    head: tuple[int, str] | None = None,
+    head: tuple[int, str],
 ) -> None:
     """Write new RFQs or version-guarded updates (one kind per call) with the staged outbox and
     audit rows (sealed here, under the chain lock) and an idempotency key (command, key, rfq id,
-    at). `head` is the chain head when the caller already holds the chain lock. Raises
+    at). `head` is the chain head read under the chain lock the caller holds. Raises
     ConcurrentModification when a version guard failed: roll the transaction back."""
-    head_seq, head_hash = head or await audit_store.lock_head_native(conn, tenant_id)
+    head_seq, head_hash = head
     sealed = seal(staged.audit, head_seq, head_hash) if staged.audit else []
     if new:
         statement, rows = _INSERT_RFQS, [_new_row(r, s) for r, s in new]

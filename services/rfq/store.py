@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Column, Index, String, Text, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, Column, Index, String, Text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.db import UtcDateTime, as_utc, register_ddl
+import services.rfq.pg_functions  # noqa: F401  (registers the Postgres functions' DDL)
+from core.db import UtcDateTime, as_utc
 from services.rfq.domain import OPEN_STATES, Rfq
 from services.rfq.errors import RfqError
 from services.rfq.events import Quote, RfqState, Side
@@ -56,31 +56,6 @@ class RfqIdempotency(SQLModel, table=True):
     idempotency_key: str = Field(sa_column=Column(String(128), primary_key=True))
     rfq_id: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
-
-
-# One RFQ read in ONE round trip on Postgres (GetRfq is called on every change an RFQ screen
-# sees): the function binds the tenant for row-level security itself, transaction-locally, so an
-# autocommit call needs no BEGIN/set_config/COMMIT around it. SECURITY INVOKER (the default):
-# the caller's role and the tenant policies still decide what it sees.
-# 'app.tenant_id' is core.db.TENANT_SETTING.
-_PG_READ_FN = """
-CREATE OR REPLACE FUNCTION rfq_read(p_tenant text, p_rfq_id text)
-RETURNS SETOF rfqs LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-  PERFORM set_config('app.tenant_id', p_tenant, true);
-  RETURN QUERY SELECT * FROM rfqs WHERE tenant_id = p_tenant AND rfq_id = p_rfq_id;
-END;
-$$
-"""
-
-
-async def _postgres_read_fn(conn: AsyncConnection) -> None:
-    # Serialised with the other processes' migrations (concurrent CREATE OR REPLACE collide).
-    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('orion:tenancy-ddl'))"))
-    await conn.execute(text(_PG_READ_FN))
-
-
-register_ddl("postgresql", _postgres_read_fn)
 
 
 def _quote_doc(q: Quote) -> dict[str, Any]:
