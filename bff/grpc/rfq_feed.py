@@ -5,6 +5,8 @@ Every state change of an RFQ (created, quote received, accepted, traded, ...) is
 (a fresh consumer group of its own, nothing committed: like the market-data feed) and wakes the
 subscriptions watching that id; they then read the RFQ once from the RFQ service, which stays
 the source of truth. Only keys are looked at: no envelope is decoded for an RFQ nobody watches.
+`watch_tenant` wakes on any change of a tenant's RFQs (the record's tenant header), for the
+blotters: they read the tenant's RFQ list when something changed instead of on a timer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uuid_utils
 
 from core.settings import Settings
 from eventbus.bus import ConsumerConfig, EventBus
+from eventbus.envelope import H_TENANT
 from eventbus.topics import topic_name
 
 log = logging.getLogger("bff.rfq_feed")
@@ -31,6 +34,7 @@ class RfqChangeFeed:
         self._bus = bus
         self._topic = topic_name("rfq.lifecycle.v1", env)
         self._watchers: dict[str, set[asyncio.Event]] = {}
+        self._tenant_watchers: dict[str, set[asyncio.Event]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.live = asyncio.Event()  # set once the consumer reads: until then, callers poll
@@ -45,26 +49,39 @@ class RfqChangeFeed:
     @contextlib.contextmanager
     def watch(self, rfq_id: str) -> Iterator[asyncio.Event]:
         """Register before reading the RFQ, so no change between the read and the wait is lost."""
+        with self._watch(self._watchers, rfq_id) as changed:
+            yield changed
+
+    @contextlib.contextmanager
+    def watch_tenant(self, tenant_id: str) -> Iterator[asyncio.Event]:
+        """An Event set on every change of any RFQ of `tenant_id` (register before reading)."""
+        with self._watch(self._tenant_watchers, tenant_id) as changed:
+            yield changed
+
+    @contextlib.contextmanager
+    def _watch(self, table: dict[str, set[asyncio.Event]], key: str) -> Iterator[asyncio.Event]:
         self._ensure_running()
         changed = asyncio.Event()
-        self._watchers.setdefault(rfq_id, set()).add(changed)
+        table.setdefault(key, set()).add(changed)
         try:
             yield changed
         finally:
-            watchers = self._watchers.get(rfq_id)
+            watchers = table.get(key)
             if watchers is not None:
                 watchers.discard(changed)
                 if not watchers:
-                    del self._watchers[rfq_id]
+                    del table[key]
 
     def watching(self) -> int:
         """How many RFQs have a watcher (bounded by the open subscriptions)."""
         return len(self._watchers)
 
-    def notify(self, rfq_id: str) -> None:
+    def notify(self, rfq_id: str, tenant_id: str | None = None) -> None:
         for changed in self._watchers.get(rfq_id, ()):
             changed.set()
             self.woken += 1
+        for changed in self._tenant_watchers.get(tenant_id or "", ()):
+            changed.set()
 
     def _ensure_running(self) -> None:
         # Started by the first subscription, on the serving loop (the app may be built earlier).
@@ -95,8 +112,10 @@ class RfqChangeFeed:
             while not self._stop.is_set():
                 records = await consumer.poll(timeout_ms=200)
                 self.live.set()  # assigned and reading: changes from now on are seen
+                tenants = bool(self._tenant_watchers)  # the header is read only if needed
                 for record in records:
-                    self.notify(record.key.decode())
+                    tenant = record.header(H_TENANT) if tenants else None
+                    self.notify(record.key.decode(), tenant)
         finally:
             await consumer.stop()
 

@@ -1,14 +1,19 @@
 """`blotterUpdates`: upserts of the tenant's RFQs and their trades for the blotters.
 
-Polls the RFQ service's newest page of RFQs (one call per interval per subscription) and reads
-a trade from the blotter read model when an RFQ first names one. The first message is READY (no
+Reads the RFQ service's newest page of RFQs and reads a trade from the blotter read model when an
+RFQ first names one. With the BFF's RFQ change feed (real profile) a page is read only after a
+change of one of the tenant's RFQs (at most once per interval, so a burst costs one read), or
+after FALLBACK_S without one; a trade named but not yet in the read model is looked for again
+each interval. Without a feed the page is polled every interval. The first message is READY (no
 row): the client loads the blotters with `rfqs`/`trades`, then applies upserts.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -17,13 +22,17 @@ import strawberry
 from bff.auth.policy import enforce_subscription
 from bff.common.fields import subscription
 from bff.context import Info
+from bff.grpc.rfq_feed import RfqChangeFeed
+from bff.grpc.rfq_trades import TradeBlotter
 from bff.workstation.rfq.mutations import rfq_client
 from bff.workstation.rfq.types import Rfq
 from bff.workstation.trades.types import Trade
+from orion.rfq.v1 import rfq_pb2
 from orion.rfq.v1 import rfq_service_pb2 as pb
 
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 250, 10_000
 PAGE = 50
+FALLBACK_S = 5.0  # with a live feed: read anyway after this long (a missed fact costs this much)
 
 
 @strawberry.enum(description="READY once at the start; then one RFQ or one trade per message")
@@ -57,21 +66,68 @@ class BlotterSubscriptions:
         trades = info.context.downstreams.trades
         interval = min(max(interval_ms, MIN_INTERVAL_MS), MAX_INTERVAL_MS) / 1000
         request = pb.ListRfqsRequest(page_size=PAGE)
-        rows = (await client.list_rfqs(who, request)).rfqs
-        seen = {r.rfq_id: r.version for r in rows}
-        traded = {r.trade_id for r in rows if r.trade_id}
-        yield _update(BlotterUpdateKind.READY)
-        while True:
-            await asyncio.sleep(interval)  # every loop awaits: never starve the event loop
-            rows = (await client.list_rfqs(who, request)).rfqs
-            now = datetime.now(UTC)
-            for row in reversed(rows):  # oldest first, as they happened
-                if seen.get(row.rfq_id) != row.version:
-                    yield _update(BlotterUpdateKind.RFQ, rfq=Rfq.from_pb(row, now))
-                if row.trade_id and row.trade_id not in traded and trades is not None:
-                    found = await trades.get(who.tenant_id, row.trade_id)
-                    if found is not None:
-                        traded.add(row.trade_id)
-                        yield _update(BlotterUpdateKind.TRADE, trade=Trade.from_row(found.data))
-            seen = {r.rfq_id: r.version for r in rows}  # bounded by the page
-            traded &= {r.trade_id for r in rows if r.trade_id}
+        feed = client.changes
+        watch = feed.watch_tenant(who.tenant_id) if feed is not None else None
+        with watch if watch is not None else contextlib.nullcontext() as changed:
+            rows = (await client.list_rfqs(who, request)).rfqs  # after registering the watch
+            seen = _Seen(
+                {r.rfq_id: r.version for r in rows}, {r.trade_id for r in rows if r.trade_id}
+            )
+            yield _update(BlotterUpdateKind.READY)
+            loop = asyncio.get_running_loop()
+            while True:
+                not_before = loop.time() + interval
+                await _next_round(feed, changed, interval, not_before, seen.missing)
+                if changed is not None:
+                    changed.clear()  # before the read: a change during it wakes the next wait
+                rows = (await client.list_rfqs(who, request)).rfqs
+                for update in await _upserts(rows, seen, trades, who.tenant_id):
+                    yield update
+
+
+@dataclass
+class _Seen:
+    """What this subscription has sent: RFQ versions and trade ids (bounded by the page)."""
+
+    versions: dict[str, int]
+    trades: set[str]
+    missing: bool = False  # an RFQ names a trade the read model does not have yet
+
+
+async def _upserts(
+    rows: Sequence[rfq_pb2.Rfq], seen: _Seen, trades: TradeBlotter | None, tenant_id: str
+) -> list[BlotterUpdate]:
+    """The upserts a fresh page means, oldest first (as they happened); updates `seen`."""
+    now, out = datetime.now(UTC), []
+    seen.missing = False
+    for row in reversed(rows):
+        if seen.versions.get(row.rfq_id) != row.version:
+            out.append(_update(BlotterUpdateKind.RFQ, rfq=Rfq.from_pb(row, now)))
+        if row.trade_id and row.trade_id not in seen.trades and trades is not None:
+            found = await trades.get(tenant_id, row.trade_id)
+            seen.missing = seen.missing or found is None  # the projector lags: look again
+            if found is not None:
+                seen.trades.add(row.trade_id)
+                out.append(_update(BlotterUpdateKind.TRADE, trade=Trade.from_row(found.data)))
+    seen.versions = {r.rfq_id: r.version for r in rows}
+    seen.trades &= {r.trade_id for r in rows if r.trade_id}
+    return out
+
+
+async def _next_round(
+    feed: RfqChangeFeed | None,
+    changed: asyncio.Event | None,
+    interval: float,
+    not_before: float,
+    missing: bool,
+) -> None:
+    """One polling interval without a live feed (or while a named trade is missing); else
+    until a change of the tenant's RFQs (or FALLBACK_S), but never before `not_before`."""
+    if feed is None or changed is None or not feed.live.is_set() or missing:
+        await asyncio.sleep(interval)  # every loop awaits: never starve the event loop
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(changed.wait(), FALLBACK_S)
+    gap = not_before - asyncio.get_running_loop().time()
+    if gap > 0:
+        await asyncio.sleep(gap)

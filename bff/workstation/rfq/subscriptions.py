@@ -2,6 +2,8 @@
 
 Pushed when the BFF has an RFQ change feed (the lifecycle topic, real profile): the RFQ is read
 again only when a fact about it arrives, or once a heartbeat. Without one it is polled.
+A change right after a read waits out MIN_READ_GAP_S, so a burst of facts (an RFQ's quotes land
+within a few ms of each other) costs one read of the RFQ service and one push, not one each.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bff.workstation.rfq.types import TERMINAL, Rfq
 
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 100, 5_000
 HEARTBEAT_S = 1.0  # re-send at least this often while open, so timeRemainingMs stays fresh
+MIN_READ_GAP_S = 0.025  # at most one read per subscription this often (a burst's coalescing)
 
 
 @strawberry.type(description="The whole RFQ at serverTime")
@@ -49,6 +52,7 @@ class RfqSubscriptions:
             while True:
                 if changed is not None:
                     changed.clear()  # before the read: a change during it wakes the next wait
+                read_at = loop.time()
                 row = await client.get_rfq(who, str(rfq_id))
                 if row is None:
                     raise DownstreamNotFound("rfq", f"no RFQ {rfq_id}")
@@ -59,16 +63,20 @@ class RfqSubscriptions:
                     yield RfqUpdate(server_time=now, rfq=rfq)
                 if rfq.status.value in TERMINAL:
                     return
-                await _next_change(feed, changed, interval)
+                await _next_change(feed, changed, interval, read_at + MIN_READ_GAP_S)
 
 
 async def _next_change(
-    feed: RfqChangeFeed | None, changed: asyncio.Event | None, interval: float
+    feed: RfqChangeFeed | None, changed: asyncio.Event | None, interval: float, not_before: float
 ) -> None:
     """Until the feed says the RFQ changed (at most a heartbeat: a missed fact costs a second,
-    never a stale screen), or one polling interval without a live feed."""
+    never a stale screen) but not before `not_before` (loop time), or one polling interval
+    without a live feed."""
     if feed is None or changed is None or not feed.live.is_set():
         await asyncio.sleep(interval)  # every loop awaits: never starve the event loop
         return
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
+    gap = not_before - asyncio.get_running_loop().time()
+    if gap > 0:
+        await asyncio.sleep(gap)  # changes meanwhile are seen by the one read that follows

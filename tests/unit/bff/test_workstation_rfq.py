@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +11,9 @@ from grpc import StatusCode
 
 from bff.context import OrionContext
 from bff.grpc.rfq_fake import FakeRfqService, fake_rfq_client
+from bff.grpc.rfq_feed import RfqChangeFeed
+from bff.workstation.rfq.subscriptions import MIN_READ_GAP_S, _next_change
+from eventbus.embedded.bus import EmbeddedBus
 from orion.rfq.v1 import rfq_pb2
 from tests.unit.bff.conftest import Executor
 from tests.unit.bff.fakes import FakeRefData
@@ -334,3 +339,17 @@ async def test_a_refusal_outside_the_fields_union_is_invalid_input_with_the_code
     rfq_gql.service.refuse["CreateRfq"] = (StatusCode.FAILED_PRECONDITION, "RFQ_NOT_OPEN")
     odd = await _create(rfq_gql, idempotencyKey="k-2")
     assert (odd["__typename"], odd["code"]) == ("InvalidInput", "RFQ_NOT_OPEN")
+
+
+async def test_a_change_right_after_a_read_waits_out_the_read_gap(tmp_path: Path) -> None:
+    # A burst of facts about one RFQ is read once: the wake-up after a change is held until
+    # MIN_READ_GAP_S after the previous read (a lower bound only, never an upper one).
+    feed = RfqChangeFeed(EmbeddedBus(tmp_path / "log.db"), "test")
+    feed.live.set()
+    changed = asyncio.Event()
+    changed.set()
+    loop = asyncio.get_running_loop()
+    not_before = loop.time() + MIN_READ_GAP_S
+    await _next_change(feed, changed, 0.1, not_before)
+    assert loop.time() >= not_before
+    await _next_change(feed, changed, 0.1, loop.time() - 1.0)  # long since the read: at once
