@@ -127,3 +127,25 @@ class RfqChangeFeed:
         await self._bus.stop()
         # Ready to run again if the same config serves another app (tests restart BFFs).
         self._stop, self.live = asyncio.Event(), asyncio.Event()
+
+
+async def next_change(
+    feed: RfqChangeFeed | None,
+    changed: asyncio.Event | None,
+    *,
+    poll_s: float,
+    timeout_s: float,
+    not_before: float,
+) -> None:
+    """A subscription's wait for its next read. Without a live feed: one polling interval
+    (`poll_s`). With one: until `changed` is set or `timeout_s` passes (a missed fact costs that
+    much, never a stale screen), and never before `not_before` (loop time), so a burst of facts
+    costs one read; changes during that wait are seen by the read that follows."""
+    if feed is None or changed is None or not feed.live.is_set():
+        await asyncio.sleep(poll_s)  # every loop awaits: never starve the event loop
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(changed.wait(), timeout_s)
+    gap = not_before - asyncio.get_running_loop().time()
+    if gap > 0:
+        await asyncio.sleep(gap)

@@ -22,7 +22,7 @@ import strawberry
 from bff.auth.policy import enforce_subscription
 from bff.common.fields import subscription
 from bff.context import Info
-from bff.grpc.rfq_feed import RfqChangeFeed
+from bff.grpc.rfq_feed import next_change
 from bff.grpc.rfq_trades import TradeBlotter
 from bff.workstation.rfq.mutations import rfq_client
 from bff.workstation.rfq.types import Rfq
@@ -77,7 +77,11 @@ class BlotterSubscriptions:
             loop = asyncio.get_running_loop()
             while True:
                 not_before = loop.time() + interval
-                await _next_round(feed, changed, interval, not_before, seen.missing)
+                # A named trade not in the read model yet: look again after one interval.
+                live = None if seen.missing else feed
+                await next_change(
+                    live, changed, poll_s=interval, timeout_s=FALLBACK_S, not_before=not_before
+                )
                 if changed is not None:
                     changed.clear()  # before the read: a change during it wakes the next wait
                 rows = (await client.list_rfqs(who, request)).rfqs
@@ -112,22 +116,3 @@ async def _upserts(
     seen.versions = {r.rfq_id: r.version for r in rows}
     seen.trades &= {r.trade_id for r in rows if r.trade_id}
     return out
-
-
-async def _next_round(
-    feed: RfqChangeFeed | None,
-    changed: asyncio.Event | None,
-    interval: float,
-    not_before: float,
-    missing: bool,
-) -> None:
-    """One polling interval without a live feed (or while a named trade is missing); else
-    until a change of the tenant's RFQs (or FALLBACK_S), but never before `not_before`."""
-    if feed is None or changed is None or not feed.live.is_set() or missing:
-        await asyncio.sleep(interval)  # every loop awaits: never starve the event loop
-        return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(changed.wait(), FALLBACK_S)
-    gap = not_before - asyncio.get_running_loop().time()
-    if gap > 0:
-        await asyncio.sleep(gap)

@@ -19,7 +19,7 @@ from bff.auth.policy import enforce_subscription
 from bff.common.fields import subscription
 from bff.context import Info
 from bff.grpc.errors import DownstreamNotFound
-from bff.grpc.rfq_feed import RfqChangeFeed
+from bff.grpc.rfq_feed import next_change
 from bff.workstation.rfq.mutations import rfq_client
 from bff.workstation.rfq.types import TERMINAL, Rfq
 
@@ -63,20 +63,10 @@ class RfqSubscriptions:
                     yield RfqUpdate(server_time=now, rfq=rfq)
                 if rfq.status.value in TERMINAL:
                     return
-                await _next_change(feed, changed, interval, read_at + MIN_READ_GAP_S)
-
-
-async def _next_change(
-    feed: RfqChangeFeed | None, changed: asyncio.Event | None, interval: float, not_before: float
-) -> None:
-    """Until the feed says the RFQ changed (at most a heartbeat: a missed fact costs a second,
-    never a stale screen) but not before `not_before` (loop time), or one polling interval
-    without a live feed."""
-    if feed is None or changed is None or not feed.live.is_set():
-        await asyncio.sleep(interval)  # every loop awaits: never starve the event loop
-        return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
-    gap = not_before - asyncio.get_running_loop().time()
-    if gap > 0:
-        await asyncio.sleep(gap)  # changes meanwhile are seen by the one read that follows
+                await next_change(
+                    feed,
+                    changed,
+                    poll_s=interval,
+                    timeout_s=HEARTBEAT_S,
+                    not_before=read_at + MIN_READ_GAP_S,
+                )

@@ -11,8 +11,8 @@ from grpc import StatusCode
 
 from bff.context import OrionContext
 from bff.grpc.rfq_fake import FakeRfqService, fake_rfq_client
-from bff.grpc.rfq_feed import RfqChangeFeed
-from bff.workstation.rfq.subscriptions import MIN_READ_GAP_S, _next_change
+from bff.grpc.rfq_feed import RfqChangeFeed, next_change
+from bff.workstation.rfq.subscriptions import MIN_READ_GAP_S
 from eventbus.embedded.bus import EmbeddedBus
 from orion.rfq.v1 import rfq_pb2
 from tests.unit.bff.conftest import Executor
@@ -350,6 +350,7 @@ async def test_a_change_right_after_a_read_waits_out_the_read_gap(tmp_path: Path
     changed.set()
     loop = asyncio.get_running_loop()
     not_before = loop.time() + MIN_READ_GAP_S
-    await _next_change(feed, changed, 0.1, not_before)
+    await next_change(feed, changed, poll_s=0.1, timeout_s=1.0, not_before=not_before)
     assert loop.time() >= not_before
-    await _next_change(feed, changed, 0.1, loop.time() - 1.0)  # long since the read: at once
+    # Long since the last read: no wait beyond the change itself.
+    await next_change(feed, changed, poll_s=0.1, timeout_s=1.0, not_before=loop.time() - 1.0)
