@@ -105,6 +105,7 @@ def _summarise(results: list[dict[str, Any]], rate: float, duration: float) -> d
         "traded_visible": len(ok), "rfqs_per_s": round(len(ok) / wall, 1),
         "failed": len(samples) - len(ok), "errors": errors, "legs_ms": legs,
         "accepts_per_rfq": round(statistics.mean([s["accepts"] for s in ok]), 2) if ok else 0,
+        "updates_per_rfq": round(statistics.mean([s["updates"] for s in ok]), 2) if ok else 0,
         "driver_cpu_s": round(sum(r["cpu_s"] for r in results), 2),
     }  # fmt: skip
 
@@ -184,7 +185,8 @@ def render(result: dict[str, Any], command: str) -> str:
               f"{e['duration_s']} s → **{e['rfqs_per_s']} RFQ/s** traded and visible "
               f"({e['traded_visible']} of {e['sent']} sent, {e['skipped']} not sent because "
               f"2,000 were in flight, {e['failed']} failed {e['errors'] or ''}); "
-              f"{e['accepts_per_rfq']} accepts per RFQ (last look).", "",
+              f"{e['accepts_per_rfq']} accepts per RFQ (last look), "
+              f"{e.get('updates_per_rfq', '-')} rfqUpdates pushes per RFQ.", "",
               "| leg (ms since createRfq was sent) | p50 | p99 |",
               "| --- | ---: | ---: |"]  # fmt: skip
     for leg, v in e["legs_ms"].items():

@@ -44,6 +44,7 @@ class Sample:
     traded: float = 0.0
     trade_visible: float = 0.0
     accepts: int = 0
+    updates: int = 0  # rfqUpdates pushes received (each one a GetRfq read in the BFF, or more)
     error: str = ""
 
 
@@ -107,10 +108,13 @@ def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-async def _next(queue: asyncio.Queue[dict[str, Any] | None], until: float) -> dict[str, Any]:
+async def _next(
+    queue: asyncio.Queue[dict[str, Any] | None], until: float, s: Sample
+) -> dict[str, Any]:
     item = await asyncio.wait_for(queue.get(), max(0.001, until - time.perf_counter()))
     if item is None or "data" not in item or item.get("errors"):
         raise RuntimeError(f"subscription ended: {item}")
+    s.updates += 1
     rfq: dict[str, Any] = item["data"]["rfqUpdates"]["rfq"]
     return rfq
 
@@ -121,7 +125,7 @@ async def _quotes(s: Sample, queue: asyncio.Queue[Any], lps: int, wait_s: float)
     rfq: dict[str, Any] = {}
     while True:
         try:
-            rfq = await _next(queue, until)
+            rfq = await _next(queue, until, s)
         except TimeoutError:
             if any(q["live"] for q in rfq.get("quotes", ())):
                 return rfq
@@ -163,7 +167,7 @@ async def one_rfq(job: Job, http: httpx.AsyncClient, sock: Socket, token: str, s
                 s.accept_ack = s.accept_ack or _ms(t0)
                 if acc["__typename"] not in ("Rfq", "VersionConflict"):
                     raise RuntimeError(f"accept refused: {acc.get('code')}")
-            rfq = await _next(queue, deadline)
+            rfq = await _next(queue, deadline, s)
         s.traded = _ms(t0)
     finally:
         await sock.stop(op)

@@ -10,7 +10,7 @@ from load.rfq.bench import LEGS, _summarise, render, write_report
 
 def _sample(ms: float, error: str = "") -> dict[str, Any]:
     legs = {leg: 0.0 if error else ms * (i + 1) for i, leg in enumerate(LEGS)}
-    return {"t0": 0.0, **legs, "accepts": 1, "error": error}
+    return {"t0": 0.0, **legs, "accepts": 1, "updates": 4, "error": error}
 
 
 def _results() -> list[dict[str, Any]]:
@@ -34,6 +34,7 @@ def test_summary_counts_outcomes_and_takes_percentiles_of_completed_rfqs_only() 
     assert e2e["rfqs_per_s"] == 10.0
     assert e2e["legs_ms"]["create_ack"] == {"p50": 51.0, "p99": 100.0}
     assert e2e["errors"] == {"TimeoutError: ": 1, "RuntimeError: accept refused: X": 1}
+    assert e2e["updates_per_rfq"] == 4
 
 
 def test_report_rewrites_only_the_generated_section(tmp_path: Path) -> None:
@@ -46,6 +47,7 @@ def test_report_rewrites_only_the_generated_section(tmp_path: Path) -> None:
     assert text.endswith("\n\ntail kept\n")
     assert "old" not in text
     assert "**10.0 RFQ/s** traded" in text
+    assert "4 rfqUpdates pushes per RFQ" in text
     assert "| 50 | 10 | 500 | 50.0 | 3.0 | 9.0 |" in text
     assert (tmp_path / "rfq-results.json").exists()
 
