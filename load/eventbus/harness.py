@@ -66,9 +66,11 @@ async def record_effects(events: Sequence[DecodedEvent], session: AsyncSession) 
     await conn.execute(insert(ProbeEffect.__table__), rows)  # type: ignore[attr-defined]
 
 
-def probe_envelope(probe_id: str, seq: int, tenant: str = "t-1") -> Envelope:
+def probe_envelope(
+    probe_id: str, seq: int, tenant: str = "t-1", note: str = "eventbus"
+) -> Envelope:
     return build_envelope(
-        ProbeEmitted(probe_id=probe_id, seq=seq, note="eventbus"),
+        ProbeEmitted(probe_id=probe_id, seq=seq, note=note),
         sequence=seq,
         tenant_id=tenant,
         correlation_id=f"corr-{probe_id}",
