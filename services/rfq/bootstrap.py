@@ -35,6 +35,8 @@ load_all()
 TOPIC_NAMES = ("rfq.lifecycle.v1", "rfq.quotes.v1", "execution.trades.v1")
 # Desk-wide defaults until limits come from the admin service.
 MID_REFRESH_S = 1.0
+RELAY_POLL_S = 1.0
+CONSUMER_POLL_MS = 500
 DEFAULT_LIMITS = RiskLimits(max_notional=Decimal("50000000"), rfq_rate_per_s=50.0, rfq_burst=100.0)
 
 
@@ -109,14 +111,19 @@ class RfqProcess:
         runner = ConsumerRunner(
             consumer_spec(self.deps, group=group), self.bus, env=self.settings.env, db=self.db
         )
+        # Idle work only: every commit wakes the relay (NOTIFY on Postgres, in-process on SQLite),
+        # so its poll just covers a lost wake-up; a consumer's poll returns as soon as records
+        # arrive, so its timeout only bounds how often an idle loop goes round.
         self._tasks = [
             asyncio.create_task(
-                OutboxRelay(self.relay_db, self.bus, poll_interval_s=0.2).run(self._stop)
+                OutboxRelay(self.relay_db, self.bus, poll_interval_s=RELAY_POLL_S).run(self._stop)
             ),
-            asyncio.create_task(runner.run(self._stop, poll_timeout_ms=100)),
+            asyncio.create_task(runner.run(self._stop, poll_timeout_ms=CONSUMER_POLL_MS)),
             asyncio.create_task(self.mids.run(self._stop)),
             asyncio.create_task(
-                blotter_runner(self.settings, self.bus, self.blotter).run(self._stop, 100)
+                blotter_runner(self.settings, self.bus, self.blotter).run(
+                    self._stop, CONSUMER_POLL_MS
+                )
             ),
         ]
         self._server, self.port = await start_server(self.deps, self.host, self.port)

@@ -9,7 +9,6 @@ from typing import TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 
-from eventbus.outbox import outbox_signal
 from services.rfq import metrics
 from services.rfq import pg_store as pg
 from services.rfq.commands import Caller, CreateRfq
@@ -39,8 +38,9 @@ async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
 
 
 def _committed(rfq: Rfq, events: list[object]) -> None:
+    # No in-process relay signal here: the write's NOTIFY reaches this process's relay too (it
+    # LISTENs), and a second wake-up right after the first would cost it an empty claim.
     metrics.observe(rfq, events)  # type: ignore[arg-type]
-    outbox_signal.notify()
 
 
 async def create(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
