@@ -101,6 +101,7 @@ class OutboxRelay:
         clock: Clock = utc_now,
         linger: Linger = Linger(),
         keep_published: bool | None = None,
+        listen: bool = True,
     ) -> None:
         self._db = db
         self._bus = bus
@@ -116,6 +117,10 @@ class OutboxRelay:
         # end-to-end test (two processes' relays on one file) stalled with deletion - not
         # diagnosed yet, and the embedded profile is not where the throughput target applies.
         self._keep_published = keep_published if keep_published is not None else not db.is_postgres
+        # False: woken only by this process's commits (outbox_signal) and the polling interval.
+        # Every LISTENing relay on a database is woken by every service's NOTIFY; a service
+        # whose own commits are rare would pay an empty claim transaction for each of them.
+        self._listen_for_notify = listen
         self._wake = asyncio.Event()
         self.published_total = 0
 
@@ -188,7 +193,8 @@ class OutboxRelay:
         """Publish until `stop` is set; sleeps between batches until NOTIFY, a local commit or
         the polling interval wakes it."""
         waiter = outbox_signal.subscribe()
-        listener = await self._listen() if self._db.is_postgres else None
+        listen = self._db.is_postgres and self._listen_for_notify
+        listener = await self._listen() if listen else None
         try:
             while not stop.is_set():
                 waiter.clear()

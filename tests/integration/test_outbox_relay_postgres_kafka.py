@@ -117,6 +117,33 @@ async def test_notify_from_another_process_wakes_an_idle_relay(
     assert time.monotonic() - started < 5
 
 
+async def test_a_relay_that_does_not_listen_ignores_other_processes_but_wakes_on_its_own(
+    db: Database, env_bus: tuple[str, KafkaBus]
+) -> None:
+    env, bus = env_bus
+    relay = OutboxRelay(db, bus, poll_interval_s=60, listen=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await asyncio.sleep(1.0)  # idle after its first (empty) claim
+    url = db.engine.url.render_as_string(hide_password=False)
+    script = (
+        "import asyncio; from core.db import Database; from load.eventbus.harness import produce\n"
+        f"db = Database.from_url({url!r})\n"
+        f"asyncio.run(produce(db, {env!r}, 3))\n"
+    )
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script], check=True, timeout=60)
+    await asyncio.sleep(1.5)  # a listening relay publishes within milliseconds (test above)
+    assert relay.published_total == 0
+    # A commit in this process wakes it (the outbox signal), and it takes every pending row.
+    await produce(db, env, 2)
+    started = time.monotonic()
+    while relay.published_total < 5 and time.monotonic() - started < 10:
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert relay.published_total == 5
+
+
 async def test_unit_of_work_on_postgres_commits_state_and_events_together_or_neither(
     db: Database,
 ) -> None:
