@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import services.execution.event_specs  # noqa: F401  (registers TradeExecuted)
 from eventbus.consumer import ConsumerSpec
-from eventbus.envelope import build_envelope, to_record
-from eventbus.outbox import OutboxEvent, encode_headers, outbox_signal, shard_of
+from eventbus.envelope import DecodedEvent, build_envelope, to_record
+from eventbus.outbox import encode_headers, insert_outbox_rows, outbox_signal, shard_of
 from eventbus.topics import topic_name
 from orion.common.v1.envelope_pb2 import Envelope
 from orion.execution.v1.execution_pb2 import Trade as TradePb
@@ -22,7 +22,7 @@ from orion.rfq.v1.events_pb2 import QuoteAccepted
 from services.audit.chain import AuditEntry
 from services.audit.store import append_in
 from services.execution.domain import Acceptance, Side, Trade, execute
-from services.execution.store import insert_once
+from services.execution.store import insert_new
 
 PRODUCER = "execution-service"
 GROUP = "execution-service"
@@ -71,38 +71,13 @@ def trade_pb(trade: Trade) -> TradePb:
     return msg
 
 
-async def record_trade(
-    session: AsyncSession, envelope: Envelope, trade: Trade, *, env: str, clock: Clock
-) -> None:
-    """Stage TradeExecuted (sequence 1: a trade has exactly one fact) and its audit record."""
-    out = build_envelope(
-        TradeExecuted(trade=trade_pb(trade)),
-        sequence=1,
-        tenant_id=trade.tenant_id,
-        correlation_id=envelope.correlation_id,
-        causation_id=envelope.event_id,
-        producer=PRODUCER,
-        clock=clock,
-    )
-    record = to_record(out, env=env)
-    session.add(
-        OutboxEvent(
-            event_id=out.event_id,
-            tenant_id=trade.tenant_id,
-            topic=record.topic,
-            key=record.key,
-            value=record.value,
-            headers=encode_headers(record.headers),
-            shard=shard_of(record.key),
-            created_at=clock(),
-        )
-    )
-    entry = AuditEntry(
+def _audit_entry(cause: Envelope, trade: Trade) -> AuditEntry:
+    return AuditEntry(
         tenant_id=trade.tenant_id,
         actor=PRODUCER,
         action="TradeExecuted",
         occurred_at=trade.executed_at,
-        correlation_id=envelope.correlation_id,
+        correlation_id=cause.correlation_id,
         component=PRODUCER,
         entity_type="trade",
         entity_id=trade.trade_id,
@@ -114,7 +89,37 @@ async def record_trade(
             "quantity": str(trade.quantity),
         },
     )
-    await append_in(session, [entry])
+
+
+def _outbox_row(cause: Envelope, trade: Trade, *, env: str, clock: Clock) -> dict[str, object]:
+    """TradeExecuted (sequence 1: a trade has exactly one fact) as an outbox row."""
+    out = build_envelope(
+        TradeExecuted(trade=trade_pb(trade)),
+        sequence=1,
+        tenant_id=trade.tenant_id,
+        correlation_id=cause.correlation_id,
+        causation_id=cause.event_id,
+        producer=PRODUCER,
+        clock=clock,
+    )
+    record = to_record(out, env=env)
+    return {
+        "event_id": out.event_id, "tenant_id": trade.tenant_id, "topic": record.topic,
+        "key": record.key, "value": record.value, "headers": encode_headers(record.headers),
+        "shard": shard_of(record.key), "created_at": clock(),
+    }  # fmt: skip
+
+
+async def record_trades(
+    session: AsyncSession, executed: Sequence[tuple[Envelope, Trade]], *, env: str, clock: Clock
+) -> None:
+    """Stage TradeExecuted and the audit record of each new trade: one outbox insert and one
+    audit append for the lot (Core statements, no ORM flush of outbox objects)."""
+    if not executed:
+        return
+    rows = [_outbox_row(cause, trade, env=env, clock=clock) for cause, trade in executed]
+    await insert_outbox_rows(await session.connection(), rows)
+    await append_in(session, [_audit_entry(cause, trade) for cause, trade in executed])
     wake_relay_after_commit(session)
 
 
@@ -130,13 +135,21 @@ def wake_relay_after_commit(session: AsyncSession) -> None:
 
 
 def consumer_spec(env: str, clock: Clock, group: str = GROUP) -> ConsumerSpec:
-    """Consumes QuoteAccepted; the trade row's unique key makes any redelivery a no-op."""
+    """Consumes QuoteAccepted; the trade row's unique key makes any redelivery a no-op. A poll
+    batch is applied in one transaction with one statement per table, whatever its size."""
 
-    async def handle(envelope: Envelope, payload: object, session: AsyncSession) -> None:
-        if envelope.event_type != "QuoteAccepted" or not isinstance(payload, QuoteAccepted):
-            return
-        trade = execute(acceptance_of(envelope, payload), clock())
-        if await insert_once(session, trade):
-            await record_trade(session, envelope, trade, env=env, clock=clock)
+    async def apply(events: Sequence[DecodedEvent], session: AsyncSession) -> None:
+        executed: dict[str, tuple[Envelope, Trade]] = {}
+        for decoded in events:
+            cause, payload = decoded.envelope, decoded.payload
+            if cause.event_type != "QuoteAccepted" or not isinstance(payload, QuoteAccepted):
+                continue
+            trade = execute(acceptance_of(cause, payload), clock())
+            # Two acceptance events of one quote (a re-published copy) make one trade.
+            executed.setdefault(trade.trade_id, (cause, trade))
+        fresh = await insert_new(session, [trade for _, trade in executed.values()])
+        new = [pair for trade_id, pair in executed.items() if trade_id in fresh]
+        await record_trades(session, new, env=env, clock=clock)
 
-    return ConsumerSpec(name=group, topics=[topic_name("rfq.lifecycle.v1", env)], handler=handle)
+    topics = [topic_name("rfq.lifecycle.v1", env)]
+    return ConsumerSpec(name=group, topics=topics, batch_handler=apply)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -56,14 +57,22 @@ def _values(trade: Trade) -> dict[str, object]:
     }
 
 
-async def insert_once(session: AsyncSession, trade: Trade) -> bool:
-    """Insert unless the trade exists already; True only for the first insert."""
+async def insert_new(session: AsyncSession, trades: Sequence[Trade]) -> set[str]:
+    """Insert the trades that do not exist yet, in one statement; returns the ids inserted now
+    (a trade already there, or repeated in `trades`, is not inserted again)."""
+    if not trades:
+        return set()
     table = TradeRow.__table__  # type: ignore[attr-defined]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(_values(trade)).on_conflict_do_nothing()
+    stmt = dialect.insert(table).values([_values(t) for t in trades]).on_conflict_do_nothing()
     conn = await session.connection()
     result = await conn.execute(stmt.returning(table.c.trade_id))
-    return result.first() is not None
+    return {str(row[0]) for row in result}
+
+
+async def insert_once(session: AsyncSession, trade: Trade) -> bool:
+    """Insert unless the trade exists already; True only for the first insert."""
+    return trade.trade_id in await insert_new(session, [trade])
 
 
 def from_row(row: TradeRow) -> Trade:

@@ -49,13 +49,13 @@ CRASHING_CONSUMER = textwrap.dedent(
         await bus.start()
         real = consumer_spec(env, utc_now, group=group)
 
-        async def die_after_effect(envelope, payload, session):
-            await real.handler(envelope, payload, session)
-            if envelope.event_type == "QuoteAccepted":
+        async def die_after_effect(events, session):
+            await real.batch_handler(events, session)
+            if any(e.envelope.event_type == "QuoteAccepted" for e in events):
                 await session.flush()
                 os._exit(17)
 
-        spec = ConsumerSpec(name=group, topics=real.topics, handler=die_after_effect)
+        spec = ConsumerSpec(name=group, topics=real.topics, batch_handler=die_after_effect)
         await ConsumerRunner(spec, bus, env=env, db=db).run(asyncio.Event(), 200)
 
     asyncio.run(main(*sys.argv[1:]))

@@ -116,3 +116,13 @@ async def test_a_committed_trade_wakes_the_processs_relay(db: Database) -> None:
         assert not waiter.is_set()
     finally:
         outbox_signal.unsubscribe(waiter)
+
+
+async def test_one_batch_of_acceptances_is_one_trade_and_one_fact_per_quote(db: Database) -> None:
+    runner = ConsumerRunner(consumer_spec("test", lambda: T0), NullBus(), env="test", db=db)  # type: ignore[arg-type]
+    batch = [accepted_record(0, "q-1"), accepted_record(1, "q-2"), accepted_record(2, "q-1")]
+    await runner.process_batch(batch)  # the third is a re-published copy of the first
+    assert await _count(db, "trades") == 2
+    assert await _count(db, "outbox_events") == 2
+    actions = [r.entry.action for r in await audit_store.by_correlation(db, "corr-x")]
+    assert actions == ["TradeExecuted", "TradeExecuted"]
