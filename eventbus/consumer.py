@@ -81,6 +81,8 @@ class ConsumerSpec:
     start_from: str = "earliest"
     max_batch: int = 500
     linger: Linger = field(default_factory=Linger)
+    # Least time between two offset commits (eventbus/offsets.py); a stop commits at once.
+    commit_interval_s: float = 0.1
 
     def __post_init__(self) -> None:
         effects = (self.handler, self.projector, self.batch_handler)
@@ -155,7 +157,7 @@ class ConsumerRunner:
         await self._bus.ensure_topics([self.dlq.spec])
         consumer = self._bus.consumer(config)
         await consumer.start()
-        committer = OffsetCommitter(consumer)
+        committer = OffsetCommitter(consumer, self.spec.commit_interval_s)
         try:
             while not stop.is_set():
                 records = await consumer.poll(timeout_ms=poll_timeout_ms)

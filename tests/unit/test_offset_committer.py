@@ -93,3 +93,18 @@ async def test_flush_raises_a_failure_of_the_last_commit() -> None:
     committer.submit({P0: 10})
     with pytest.raises(BusUnavailable):
         await committer.flush()
+
+
+async def test_commits_are_spaced_by_the_interval_and_a_flush_does_not_wait_it() -> None:
+    consumer = SlowConsumer()
+    consumer.release.set()
+    committer = OffsetCommitter(consumer, min_interval_s=30.0)
+    committer.submit({P0: 1})
+    await asyncio.sleep(0.01)
+    assert consumer.done == [{P0: 1}]  # the first commit goes at once
+    committer.submit({P0: 2})
+    committer.submit({P0: 3, P1: 7})
+    await asyncio.sleep(0.05)
+    assert consumer.done == [{P0: 1}]  # the next waits out the 30 s interval...
+    await asyncio.wait_for(committer.flush(), 1.0)  # ...unless flushed, which commits now
+    assert consumer.done == [{P0: 1}, {P0: 3, P1: 7}]
