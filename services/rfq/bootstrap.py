@@ -22,6 +22,7 @@ from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS, default_lps
 from services.rfq.consumers import consumer_spec
 from services.rfq.handlers import RfqDeps
+from services.rfq.lazy_commits import LazyCommitBus
 from services.rfq.projections import project as project_blotter
 from services.rfq.risk import RateLimiter, RiskLimits
 from services.rfq.routing import LpProfile, Router
@@ -108,8 +109,11 @@ class RfqProcess:
         rearmed = await self._rearm()
         # Groups are namespaced by env: environments sharing a cluster never share a group.
         group = f"rfq-service-{self.settings.env}"
+        # Both consumers' effects are idempotent (processed_events; sequence-guarded rows), so
+        # their Kafka offsets are committed at most every 0.5 s instead of after every batch.
+        consumers = LazyCommitBus(self.bus)
         runner = ConsumerRunner(
-            consumer_spec(self.deps, group=group), self.bus, env=self.settings.env, db=self.db
+            consumer_spec(self.deps, group=group), consumers, env=self.settings.env, db=self.db
         )
         # Idle work only: every commit wakes the relay (NOTIFY on Postgres, in-process on SQLite),
         # so its poll just covers a lost wake-up; a consumer's poll returns as soon as records
@@ -121,7 +125,7 @@ class RfqProcess:
             asyncio.create_task(runner.run(self._stop, poll_timeout_ms=CONSUMER_POLL_MS)),
             asyncio.create_task(self.mids.run(self._stop)),
             asyncio.create_task(
-                blotter_runner(self.settings, self.bus, self.blotter).run(
+                blotter_runner(self.settings, consumers, self.blotter).run(
                     self._stop, CONSUMER_POLL_MS
                 )
             ),
