@@ -306,6 +306,14 @@ def machine() -> dict[str, str]:
     }
 
 
+async def settle(seconds: float) -> None:
+    """Let the previous phase's aftermath pass before the next is timed: the kernel writing
+    back the tens of MB the broker and Postgres just wrote (Postgres commits wait on fsync,
+    which waits behind that writeback), autovacuum and checkpoints of the dropped database."""
+    await asyncio.to_thread(os.sync)
+    await asyncio.sleep(seconds)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     d, lat = (5.0, 5.0) if args.quick else (args.duration, args.latency_duration)
     results: dict[str, Any] = {
@@ -323,7 +331,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             settings().effective_kafka_bootstrap(), 20_000 if args.quick else 200_000
         )
         print(json.dumps(results["raw_aiokafka"]), flush=True)
-    phases = []
+    phases: list[dict[str, Any]] = []
     for backend in backends:
         phase = kafka_phase if backend == "kafka" else embedded_phase
         loads = {
@@ -331,6 +339,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "latency": Load(1000, lat, per_tx=1, workers=args.workers),
         }
         for name in args.phases.split(","):
+            await settle(args.settle)
             load = loads[name]
             summary = await phase(f"{backend}-{name}", load, args.drain, pg)
             print(json.dumps({k: v for k, v in summary.items() if k != "timeline"}), flush=True)
@@ -348,6 +357,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=12_000, help="offered events/s")
     parser.add_argument("--per-tx", type=int, default=10, help="events per transaction")
     parser.add_argument("--drain", type=float, default=60, help="max seconds to drain a backlog")
+    parser.add_argument("--settle", type=float, default=10, help="idle seconds before a phase")
     parser.add_argument("--backends", default="kafka,embedded")
     parser.add_argument("--workers", type=int, default=32, help="concurrent producer tasks")
     parser.add_argument("--async-commit", action="store_true", help="synchronous_commit=off")

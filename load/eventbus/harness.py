@@ -66,6 +66,23 @@ async def record_effects(events: Sequence[DecodedEvent], session: AsyncSession) 
     await conn.execute(insert(ProbeEffect.__table__), rows)  # type: ignore[attr-defined]
 
 
+_EFFECTS_PG_NATIVE = (
+    "INSERT INTO probe_effects (event_id, probe_id, seq) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])"
+)
+
+
+async def record_effects_pg(events: Sequence[DecodedEvent], conn: Any) -> None:
+    """`record_effects` on Postgres through the asyncpg connection (ConsumerSpec's
+    pg_batch_handler): one statement, no SQLAlchemy."""
+    await conn.execute(
+        _EFFECTS_PG_NATIVE,
+        [e.event_id for e in events],
+        [e.payload.probe_id for e in events],
+        [e.payload.seq for e in events],
+    )
+
+
 def probe_envelope(
     probe_id: str, seq: int, tenant: str = "t-1", note: str = "eventbus"
 ) -> Envelope:

@@ -18,7 +18,12 @@ from eventbus.envelope import DecodedEvent
 from eventbus.outbox import UnitOfWork
 from eventbus.relay import OutboxRelay
 from eventbus.topics import topic_name
-from load.eventbus.harness import PROBE_TOPIC, probe_envelope, record_effects
+from load.eventbus.harness import (
+    PROBE_TOPIC,
+    probe_envelope,
+    record_effects,
+    record_effects_pg,
+)
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,11 @@ async def consume(
     commit) to the commit of its effect. `assigned` is set once the group has given the
     consumer its partitions: a producer started before that would measure the group join."""
     spec = ConsumerSpec(
-        group, [topic_name(PROBE_TOPIC, env)], batch_handler=record_effects, max_batch=2000
+        group,
+        [topic_name(PROBE_TOPIC, env)],
+        batch_handler=record_effects,
+        pg_batch_handler=record_effects_pg,
+        max_batch=2000,
     )
     runner = ConsumerRunner(spec, bus, env=env, db=db)
     result = ConsumerResult()

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 
+from core.db import driver_tenant_transaction
 from services.rfq import metrics
 from services.rfq import pg_store as pg
 from services.rfq.commands import Caller, CreateRfq
@@ -45,7 +46,7 @@ def _committed(rfq: Rfq, events: list[object]) -> None:
 
 async def create(deps: RfqDeps, caller: Caller, cmd: CreateRfq) -> Rfq:
     tenant, key = caller.tenant_id, cmd.idempotency_key
-    async with pg.tenant_transaction(deps.db, tenant) as conn:
+    async with driver_tenant_transaction(deps.db, tenant) as conn:
         locked = await pg.lock_and_load(conn, tenant, [], "create", key)
         if locked.replay_of is not None:
             earlier = await pg.load(conn, tenant, locked.replay_of)
@@ -75,7 +76,7 @@ async def mutate(
     """Accept and cancel: lock the chain, then replay by key or load, decide and save (the
     version guard still checks, though nobody can move the RFQ while the lock is held)."""
     tenant = caller.tenant_id
-    async with pg.tenant_transaction(deps.db, tenant) as conn:
+    async with driver_tenant_transaction(deps.db, tenant) as conn:
         locked = await pg.lock_and_load(conn, tenant, [rfq_id], command, key)
         found = locked.rfqs.get(rfq_id)
         if (replay_of := locked.replay_of) is not None:
@@ -113,7 +114,7 @@ async def _save(
 
 async def expire(deps: RfqDeps, tenant_id: str, rfq_id: str) -> bool:
     """Close an RFQ whose expiry passed; False (and no write) if nothing was due or open."""
-    async with pg.tenant_transaction(deps.db, tenant_id) as conn:
+    async with driver_tenant_transaction(deps.db, tenant_id) as conn:
         locked = await pg.lock_and_load(conn, tenant_id, [rfq_id])
         loaded = locked.rfqs.get(rfq_id)
         if loaded is None or not loaded.rfq.expire(deps.clock()):

@@ -13,17 +13,13 @@ idempotency key and notifying the relays; COMMIT (ADR 0018).
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.util import greenlet_spawn
-
-from core.db import TENANT_SETTING, Database
+from core.db import Database
 from eventbus.outbox import NOTIFY_CHANNEL, driver_connection
 from services.audit import store as audit_store
 from services.audit.chain import GENESIS_HASH, seal
@@ -33,7 +29,6 @@ from services.rfq.store import ConcurrentModification, Loaded, from_row, to_doc
 
 # A tenant id that can be inlined in the BEGIN query as a literal (anything else: a parameter,
 # one more round trip).
-_PLAIN = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
 _RFQ_COLUMNS = (
     "rfq_id, tenant_id, requester_id, instrument_id, state, version, sequence, created_at, "
     "expires_at, correlation_id, doc"
@@ -116,37 +111,6 @@ def _columns(rows: Sequence[Sequence[object]], width: int) -> list[list[object]]
     if not rows:
         return [[] for _ in range(width)]
     return [list(column) for column in zip(*rows, strict=True)]
-
-
-@asynccontextmanager
-async def tenant_transaction(db: Database, tenant_id: str) -> AsyncIterator[Any]:
-    """An asyncpg connection in a transaction bound to `tenant_id` (row-level security),
-    committed at exit; rolled back on an error, or dropped if it cannot be."""
-    raw = await db.engine.raw_connection()
-    conn: Any = raw.driver_connection
-    try:
-        if _PLAIN.fullmatch(tenant_id):
-            await conn.execute(f"BEGIN; SELECT set_config('{TENANT_SETTING}', '{tenant_id}', true)")
-        else:
-            await conn.execute("BEGIN")
-            await conn.execute("SELECT set_config($1, $2, true)", TENANT_SETTING, tenant_id)
-        yield conn
-        await conn.execute("COMMIT")
-    except Exception:
-        # The pool's reset does not know about a transaction begun behind SQLAlchemy's back.
-        if conn.is_in_transaction():
-            try:
-                await conn.execute("ROLLBACK")
-            except BaseException as exc:
-                await greenlet_spawn(raw.invalidate, exc if isinstance(exc, Exception) else None)
-                raise
-        await greenlet_spawn(raw.close)
-        raise
-    except BaseException as exc:  # cancelled mid-statement: the protocol state is unknown
-        await greenlet_spawn(raw.invalidate, exc if isinstance(exc, Exception) else None)
-        raise
-    else:
-        await greenlet_spawn(raw.close)
 
 
 def loaded_of(record: Any) -> Loaded:

@@ -26,6 +26,7 @@ from load.eventbus.harness import (
     probe_envelope,
     record_effect,
     record_effects,
+    record_effects_pg,
 )
 from orion.common.v1.envelope_pb2 import Envelope
 
@@ -56,16 +57,22 @@ async def run_until(runner: ConsumerRunner, done: Any, timeout_s: float = 60) ->
         await task
 
 
-@pytest.mark.parametrize("batched", [False, True], ids=["handler", "batch_handler"])
+@pytest.mark.parametrize(
+    "batched", ["no", "session", "driver"], ids=["handler", "batch_handler", "pg_batch_handler"]
+)
 async def test_duplicate_delivery_of_1000_events_makes_exactly_1000_effects(
-    db: Database, env_bus: tuple[str, KafkaBus], batched: bool
+    db: Database, env_bus: tuple[str, KafkaBus], batched: str
 ) -> None:
     env, bus = env_bus
     records = probe_records(env, 1000)
     await bus.publish_batch(records)
     await bus.publish_batch(records)  # every event delivered twice (e.g. a relay crash)
     topics = [topic_name(PROBE_TOPIC, env)]
-    if batched:
+    if batched == "driver":
+        spec = ConsumerSpec(
+            "dup-check", topics, batch_handler=record_effects, pg_batch_handler=record_effects_pg
+        )
+    elif batched == "session":
         spec = ConsumerSpec("dup-check", topics, batch_handler=record_effects)
     else:
         spec = ConsumerSpec("dup-check", topics, handler=record_effect)

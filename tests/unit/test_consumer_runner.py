@@ -332,3 +332,11 @@ def test_a_consumer_spec_takes_exactly_one_kind_of_effect() -> None:
         ConsumerSpec(CONSUMER, ["t"], handler=record_effect, batch_handler=BatchRecorder())
     with pytest.raises(ValueError, match="exactly one"):
         ConsumerSpec(CONSUMER, ["t"])
+
+
+def test_a_postgres_batch_handler_needs_its_portable_batch_handler() -> None:
+    async def pg_effect(events: Sequence[DecodedEvent], conn: Any) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="pg_batch_handler comes with a batch_handler"):
+        ConsumerSpec(CONSUMER, ["t"], handler=record_effect, pg_batch_handler=pg_effect)

@@ -1,5 +1,6 @@
-"""The asyncpg transaction of the RFQ write path: bound to its tenant, rolled back on an error
-(the pool's reset would not: SQLAlchemy did not begin it), and any tenant id works."""
+"""core.db.driver_tenant_transaction, the asyncpg transaction of the RFQ write path and of the
+idempotent consumers on Postgres: bound to its tenant, rolled back on an error (the pool's reset
+would not: SQLAlchemy did not begin it), and any tenant id works."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.db import Database
-from services.rfq.pg_store import tenant_transaction
+from core.db import driver_tenant_transaction as tenant_transaction
 from services.rfq.store import ConcurrentModification
 
 pytestmark = pytest.mark.integration
