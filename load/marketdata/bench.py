@@ -212,27 +212,31 @@ def main() -> None:
         env,
         logs / "bench-marketdata.log",
     )
-    bff_args = [py, "-m", "bff.streaming", str(args.port), "--no-auth"]
-    bff = start("bff", [*bff_args, "--workers", str(args.workers)], env, logs / "bench-bff.log")
+    bff_args = [py, "-m", "bff.streaming", str(args.port), "--no-auth", "--workers"]
     results: list[dict[str, Any]] = []
     try:
-        wait_http(f"http://127.0.0.1:{args.port}/stats")
-        time.sleep(3)
-        for sessions in (int(s) for s in args.sessions.split(",")):
-            for path in args.paths.split(","):
-                result = phase(bff, binary, args.port, path, sessions, args)
+        for path in args.paths.split(","):
+            for sessions in (int(s) for s in args.sessions.split(",")):
+                # A fresh BFF per phase, so that no phase inherits another's heap of closed
+                # sessions or, after the default path at 1,000+ sessions, its backlog.
+                bff = start("bff", [*bff_args, str(args.workers)], env, logs / "bench-bff.log")
                 try:
-                    result["hub"] = hub_stats(args.port)
-                except OSError as exc:
-                    result["hub"] = {"error": str(exc)}
+                    wait_http(f"http://127.0.0.1:{args.port}/stats")
+                    time.sleep(3)
+                    result = phase(bff, binary, args.port, path, sessions, args)
+                    try:
+                        result["hub"] = hub_stats(args.port)
+                    except OSError as exc:
+                        result["hub"] = {"error": str(exc)}
+                finally:
+                    bff.stop()
                 print(
                     json.dumps({k: v for k, v in result.items() if k != "client_stderr"}),
                     flush=True,
                 )
                 results.append(result)
-                time.sleep(3)  # let sessions close before the next phase
+        results.sort(key=lambda r: (r["sessions"], list(PATHS).index(r["path"])))
     finally:
-        bff.stop()
         md.stop()
     if args.no_report:
         print(results_section(results, args, time.monotonic() - started))
