@@ -32,20 +32,6 @@ def _blotter_store(settings: Settings) -> ReadModelStore:
     return RedisReadModelStore(redis.from_url(settings.effective_redis_url()))
 
 
-class OwnRowsRelay(OutboxRelay):
-    """A relay woken only by this process's commits (and its polling fallback), not by NOTIFY.
-
-    The outbox table is shared by the services of a database and every LISTENing relay is woken
-    by every NOTIFY: under the RFQ benchmark the RFQ service's ~9 notifying commits per RFQ each
-    cost this relay an empty claim transaction (BEGIN, claim, COMMIT), ~15% of the process's CPU,
-    for rows the RFQ service's own relay publishes. Trades wake this relay in-process
-    (handlers.wake_relay_after_commit). Wants an eventbus option instead of this override.
-    """
-
-    async def _listen(self) -> None:
-        return None
-
-
 class ExecutionProcess:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -77,9 +63,11 @@ class ExecutionProcess:
         await migrate(self.settings, self.db)
         await self.bus.start()
         await self.bus.ensure_topics([TOPICS[n].spec(self.settings.env) for n in TOPIC_NAMES])
+        # Not LISTENing: every service's NOTIFY on the shared outbox table (~9 per RFQ from the
+        # RFQ service) cost it an empty claim transaction, ~15 % of the process's CPU (ADR 0019).
         # Woken in-process after each trade commit; the poll is only a fallback (each one is a
         # claim transaction) that also picks up rows another process's relay left behind.
-        relay = OwnRowsRelay(self.relay_db, self.bus, poll_interval_s=1.0)
+        relay = OutboxRelay(self.relay_db, self.bus, poll_interval_s=1.0, listen=False)
         self._tasks = [
             asyncio.create_task(relay.run(self._stop)),
             # Polls return as soon as records arrive; the timeout only bounds seeing a stop.

@@ -20,9 +20,8 @@ from eventbus.topics import TOPICS, topic_name
 from services.identity.db_roles import RELAY_ROLE, RFQ_EXPIRY_ROLE, RFQ_ROLE, migrate
 from services.lp_bots.mids import MidBoard
 from services.lp_bots.profiles import REFERENCE_MIDS, default_lps
-from services.rfq.consumers import consumer_spec
+from services.rfq.consumers import COMMIT_INTERVAL_S, consumer_spec
 from services.rfq.handlers import RfqDeps
-from services.rfq.lazy_commits import LazyCommitBus
 from services.rfq.projections import project as project_blotter
 from services.rfq.risk import RateLimiter, RiskLimits
 from services.rfq.routing import LpProfile, Router
@@ -56,6 +55,8 @@ def blotter_runner(settings: Settings, bus: EventBus, store: ReadModelStore) -> 
         name=f"rm-rfq-blotter-{settings.env}",
         topics=[topic_name("rfq.lifecycle.v1", settings.env)],
         projector=project_blotter,
+        # Sequence-guarded writes: a redelivery is a no-op, so commits can wait (ADR 0018).
+        commit_interval_s=COMMIT_INTERVAL_S,
     )
     return ConsumerRunner(spec, bus, env=settings.env, store=store)
 
@@ -110,10 +111,9 @@ class RfqProcess:
         # Groups are namespaced by env: environments sharing a cluster never share a group.
         group = f"rfq-service-{self.settings.env}"
         # Both consumers' effects are idempotent (processed_events; sequence-guarded rows), so
-        # their Kafka offsets are committed at most every 0.5 s instead of after every batch.
-        consumers = LazyCommitBus(self.bus)
+        # their specs commit Kafka offsets at most every COMMIT_INTERVAL_S.
         runner = ConsumerRunner(
-            consumer_spec(self.deps, group=group), consumers, env=self.settings.env, db=self.db
+            consumer_spec(self.deps, group=group), self.bus, env=self.settings.env, db=self.db
         )
         # Idle work only: every commit wakes the relay (NOTIFY on Postgres, in-process on SQLite),
         # so its poll just covers a lost wake-up; a consumer's poll returns as soon as records
@@ -125,7 +125,7 @@ class RfqProcess:
             asyncio.create_task(runner.run(self._stop, poll_timeout_ms=CONSUMER_POLL_MS)),
             asyncio.create_task(self.mids.run(self._stop)),
             asyncio.create_task(
-                blotter_runner(self.settings, consumers, self.blotter).run(
+                blotter_runner(self.settings, self.bus, self.blotter).run(
                     self._stop, CONSUMER_POLL_MS
                 )
             ),

@@ -140,6 +140,11 @@ def handlers(deps: RfqDeps) -> dict[str, Handler]:
     return {name: handler(name) for name in ("QuoteSubmitted", "LastLookDecided", "TradeExecuted")}
 
 
+# Offsets of the RFQ process's consumers are committed at most this often: their effects are
+# claimed in processed_events or sequence-guarded, so a redelivery after a crash is a no-op.
+COMMIT_INTERVAL_S = 0.5
+
+
 def consumer_spec(deps: RfqDeps, group: str = GROUP) -> ConsumerSpec:
     """One group reading quotes and trades; other event types are skipped. On Postgres a poll
     batch is applied by one batch call (pg_consumer), elsewhere event by event."""
@@ -150,7 +155,9 @@ def consumer_spec(deps: RfqDeps, group: str = GROUP) -> ConsumerSpec:
         async def batch(events: Sequence[DecodedEvent], session: AsyncSession) -> None:
             await apply_batch(deps, events, session)
 
-        return ConsumerSpec(name=group, topics=topics, batch_handler=batch)
+        return ConsumerSpec(
+            name=group, topics=topics, batch_handler=batch, commit_interval_s=COMMIT_INTERVAL_S
+        )
     table = handlers(deps)
 
     async def dispatch(envelope: Envelope, payload: Any, session: AsyncSession) -> None:
@@ -158,4 +165,6 @@ def consumer_spec(deps: RfqDeps, group: str = GROUP) -> ConsumerSpec:
         if handler is not None:
             await handler(envelope, payload, session)
 
-    return ConsumerSpec(name=group, topics=topics, handler=dispatch)
+    return ConsumerSpec(
+        name=group, topics=topics, handler=dispatch, commit_interval_s=COMMIT_INTERVAL_S
+    )
