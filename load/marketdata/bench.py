@@ -207,7 +207,8 @@ def main() -> None:
             "-c",
             "import asyncio; from services.marketdata.__main__ import serve; "
             "from services.marketdata.bootstrap import RunOptions; "
-            f"asyncio.run(serve(RunOptions(rate_scale={float(args.rate_scale)})))",
+            f"asyncio.run(serve(RunOptions(rate_scale={float(args.rate_scale)}, "
+            "fixed_regime=True)))",
         ],
         env,
         logs / "bench-marketdata.log",

@@ -21,6 +21,7 @@ from services.marketdata.connectors import FeedConnector, SimulatedFeed
 from services.marketdata.domain.clock import Clock, SystemClock
 from services.marketdata.domain.instruments import SEEDED_INSTRUMENTS, instrument_map
 from services.marketdata.domain.normaliser import Normaliser
+from services.marketdata.domain.regimes import RegimeModel
 from services.marketdata.domain.simulator import QuoteSimulator, SimulatorConfig
 from services.marketdata.domain.staleness import StalenessDetector
 from services.marketdata.grpc_api import add_to_server
@@ -48,6 +49,9 @@ class RunOptions:
     loop: bool = True
     rate_scale: float = 1.0
     seed: int = 7
+    # Benchmarks: stay in the normal regime. Regimes scale the quote rate 0.5x-2x and switch
+    # every minute or two, so phases of one run were otherwise offered up to 4x different loads.
+    fixed_regime: bool = False
     stale_after_s: float = 5.0
     projector: bool = True
     grpc: bool = True
@@ -66,7 +70,8 @@ async def make_feed(options: RunOptions, clock: Clock) -> FeedConnector:
         store = LocalDirectoryStore(options.dataset.parent)
         dataset = decode(await store.get(options.dataset.name))
         return ReplayFeed(dataset, clock, options.speed, loop=options.loop)
-    config = SimulatorConfig(seed=options.seed, rate_scale=options.rate_scale)
+    regimes = RegimeModel(rates={}) if options.fixed_regime else RegimeModel()
+    config = SimulatorConfig(seed=options.seed, rate_scale=options.rate_scale, regimes=regimes)
     return SimulatedFeed(QuoteSimulator(clock.now_ns(), SEEDED_INSTRUMENTS, config), clock)
 
 

@@ -52,6 +52,15 @@ def test_regimes_switch_and_visit_every_state() -> None:
     assert visited == set(Regime)
 
 
+def test_a_model_without_transitions_stays_in_its_initial_regime() -> None:
+    # RunOptions(fixed_regime=True), used by the benchmark: a constant offered load.
+    config = SimulatorConfig(regimes=RegimeModel(rates={}))
+    sim = QuoteSimulator(0, instruments=SEEDED_INSTRUMENTS[:1], config=config)
+    sim.advance(3_600 * NS)
+    assert sim.regime.switches == []
+    assert sim.regime.current is Regime.NORMAL
+
+
 def test_stressed_regime_widens_spreads() -> None:
     def mean_spread(initial: Regime) -> Decimal:
         frozen = RegimeModel(rates={}, initial=initial)
