@@ -190,6 +190,23 @@ async def insert_outbox_rows(conn: AsyncConnection, rows: Sequence[dict[str, obj
         await conn.execute(insert(OutboxEvent.__table__), list(rows))  # type: ignore[attr-defined]
 
 
+def outbox_row(
+    record: OutgoingRecord, *, event_id: str, tenant_id: str, created_at: datetime | None = None
+) -> dict[str, object]:
+    """The outbox row of one encoded record, as `insert_outbox_rows` and the services' own
+    driver-level writes take it (column name -> value)."""
+    return {
+        "event_id": event_id,
+        "tenant_id": tenant_id,
+        "topic": record.topic,
+        "key": record.key,
+        "value": record.value,
+        "headers": encode_headers(record.headers),
+        "shard": shard_of(record.key),
+        "created_at": created_at or utc_now(),
+    }
+
+
 class OutboxSignal:
     """In-process wake-up for relays: set after every outbox commit (SQLite has no NOTIFY)."""
 
@@ -319,18 +336,7 @@ class UnitOfWork:
 
     def add_record(self, record: OutgoingRecord, *, event_id: str, tenant_id: str) -> None:
         """Queue one bus record (already encoded) for publication when this unit commits."""
-        self._rows.append(
-            {
-                "event_id": event_id,
-                "tenant_id": tenant_id,
-                "topic": record.topic,
-                "key": record.key,
-                "value": record.value,
-                "headers": encode_headers(record.headers),
-                "shard": shard_of(record.key),
-                "created_at": utc_now(),
-            }
-        )
+        self._rows.append(outbox_row(record, event_id=event_id, tenant_id=tenant_id))
 
     def add_event(self, envelope: Envelope) -> OutgoingRecord:
         """Queue a built envelope (see eventbus.envelope.build_envelope); topic and key come

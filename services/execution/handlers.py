@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import services.execution.event_specs  # noqa: F401  (registers TradeExecuted)
 from eventbus.consumer import ConsumerSpec
 from eventbus.envelope import DecodedEvent, build_envelope, to_record
-from eventbus.outbox import encode_headers, insert_outbox_rows, outbox_signal, shard_of
+from eventbus.outbox import insert_outbox_rows, outbox_row, outbox_signal
 from eventbus.topics import topic_name
 from orion.common.v1.envelope_pb2 import Envelope
 from orion.execution.v1.execution_pb2 import Trade as TradePb
@@ -103,11 +103,7 @@ def _outbox_row(cause: Envelope, trade: Trade, *, env: str, clock: Clock) -> dic
         clock=clock,
     )
     record = to_record(out, env=env)
-    return {
-        "event_id": out.event_id, "tenant_id": trade.tenant_id, "topic": record.topic,
-        "key": record.key, "value": record.value, "headers": encode_headers(record.headers),
-        "shard": shard_of(record.key), "created_at": clock(),
-    }  # fmt: skip
+    return outbox_row(record, event_id=out.event_id, tenant_id=trade.tenant_id, created_at=clock())
 
 
 async def record_trades(

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import services.rfq.event_specs  # noqa: F401  (registers the payloads staged here)
 from eventbus.envelope import build_envelope, to_record
-from eventbus.outbox import NOTIFY_CHANNEL, OutboxEvent, encode_headers, shard_of
+from eventbus.outbox import NOTIFY_CHANNEL, OutboxEvent, outbox_row
 from services.audit.chain import AuditEntry
 from services.audit.store import append_in
 from services.rfq import events as ev
@@ -78,13 +78,10 @@ def prepare(
         )  # fmt: skip
         record = to_record(envelope, env=env)
         into.outbox.append(
-            {
-                "event_id": envelope.event_id, "tenant_id": rfq.tenant_id, "topic": record.topic,
-                "key": record.key, "value": record.value,
-                "headers": encode_headers(record.headers), "shard": shard_of(record.key),
-                "created_at": clock(),
-            }
-        )  # fmt: skip
+            outbox_row(
+                record, event_id=envelope.event_id, tenant_id=rfq.tenant_id, created_at=clock()
+            )
+        )
     into.audit += [*audit, *(audit_of(rfq, e, caller, actor) for e in events)]
     return seq
 
